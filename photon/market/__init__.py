@@ -1,0 +1,1 @@
+"""Market data: symbol resolution and providers. Nothing here imports Flask."""

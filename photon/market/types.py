@@ -1,0 +1,59 @@
+"""Plain value types that cross the provider boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+STOCK = "stock"
+CRYPTO = "crypto"
+INDEX = "index"
+ASSET_CLASSES = (STOCK, CRYPTO, INDEX)
+
+YAHOO = "yahoo"
+BYBIT = "bybit"
+REPLAY = "replay"
+SOURCES = (YAHOO, BYBIT)
+
+INTERVALS = ("1m", "5m", "1h", "1d")
+INTERVAL_SECONDS = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    ticker: str
+    asset_class: str
+    source: str
+    name: str | None = None
+    currency: str | None = None
+    exchange: str | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A price snapshot. ``ts`` is timezone-aware UTC; ``source`` is yahoo, bybit or replay."""
+
+    ticker: str
+    price: float
+    ts: datetime
+    source: str
+    change: float | None = None
+    change_pct: float | None = None
+    volume: float | None = None
+    bid: float | None = None
+    ask: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One OHLCV bar; ``open_time`` is timezone-aware UTC."""
+
+    ticker: str
+    interval: str
+    open_time: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
