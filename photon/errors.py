@@ -25,6 +25,10 @@ class NotFound(PhotonError):
     http_status = 404
 
 
+class Unauthorized(PhotonError):
+    http_status = 401
+
+
 class Invalid(PhotonError):
     http_status = 422
 

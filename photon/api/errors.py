@@ -1,0 +1,82 @@
+"""Every error leaves as ``{"code", "status", "message", "errors"}``, whatever raised it."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from photon.errors import PhotonError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(
+    code: int,
+    message: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    status = HTTPStatus(code)
+    response = jsonify(
+        code=code,
+        status=status.phrase,
+        message=message or status.description,
+        errors=errors or {},
+    )
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or {}
+    message = data.get("message")
+    if not message:
+        message = _webargs_message(errors) if errors else exc.description
+    headers = dict(data.get("headers") or {})
+    valid_methods = getattr(exc, "valid_methods", None)
+    if code == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    return error_response(code, message, errors, headers)
+
+
+def _webargs_message(errors: dict[str, Any]) -> str:
+    # webargs nests by location ({"json": {"symbol": [...]}}); name the fields in the summary.
+    fields: list[str] = []
+    for location, problems in errors.items():
+        if isinstance(problems, dict):
+            fields.extend(str(name) for name in problems)
+        elif problems:
+            # A whole-body problem such as malformed JSON: its own text says it best.
+            return str(problems[0]) if isinstance(problems, list) else str(problems)
+    return "Invalid input: " + ", ".join(fields) if fields else "Invalid input"
+
+
+def _photon_error(exc: PhotonError) -> Response:
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, int(round(retry_after))))
+    if exc.http_status >= 500:
+        log.warning("%s: %s", type(exc).__name__, exc.message)
+    return error_response(exc.http_status, exc.message, exc.errors, headers)
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("Unhandled error")
+    return error_response(500, "Internal server error; it has been logged.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(PhotonError, _photon_error)
+    app.register_error_handler(Exception, _unexpected)

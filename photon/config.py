@@ -1,0 +1,179 @@
+"""All configuration, read from the environment (and ``.env``) with typed parsing.
+
+``Settings.from_env`` is the only place that reads variables. Invalid values fail inside
+``create_app`` with one line that names the variable, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+DEFAULT_SECRET = "photon-development-secret-not-for-production"
+ENVIRONMENTS = ("development", "production", "test")
+DATA_SOURCES = ("live", "replay")
+ASYNC_MODES = ("eventlet", "threading")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _optional(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _float(value: str) -> float:
+    return float(value.strip())
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Var:
+    """One environment variable: its parser, default and README description."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+VARIABLES: tuple[Var, ...] = (
+    Var("PHOTON_ENV", _choice(*ENVIRONMENTS), "development",
+        "`development`, `production` or `test`. Production refuses default secrets."),
+    Var("DATABASE_URL", _optional, None,
+        "SQLAlchemy URL. Unset: SQLite at `instance/photon.db` (WAL, busy timeout)."),
+    Var("REDIS_URL", _optional, None,
+        "Redis for RQ, Socket.IO and token revocation. Unset: `make run` starts an embedded "
+        "Redis; the app alone falls back to `redis://127.0.0.1:6379/0`."),
+    Var("JWT_SECRET_KEY", _optional, None,
+        "Signs JWTs and Flask sessions. Required in production."),
+    Var("JWT_ACCESS_MINUTES", _int, 15, "Access-token lifetime in minutes."),
+    Var("JWT_REFRESH_DAYS", _int, 7, "Refresh-token lifetime in days."),
+    Var("PORT", _int, 8000, "Port of the web process."),
+    Var("PHOTON_HOST", _text, "127.0.0.1", "Interface the web process binds."),
+    Var("PHOTON_ASYNC_MODE", _choice(*ASYNC_MODES), "eventlet",
+        "Socket.IO server mode of the web process: `eventlet` or `threading`."),
+    Var("PHOTON_DATA_SOURCE", _choice(*DATA_SOURCES), "live",
+        "`live` (Yahoo and Bybit) or `replay` (bundled real history as a live feed, offline)."),
+    Var("PHOTON_BYBIT_URL", _optional, None,
+        "Bybit v5 base URL. Unset: the real `https://api.bybit.com`. Tests point it locally."),
+    Var("PHOTON_YAHOO_URL", _optional, None,
+        "Yahoo base URL. Unset: the real Yahoo hosts. Tests point it locally."),
+    Var("BYBIT_API_KEY", _optional, None, "Optional; public endpoints need no key."),
+    Var("BYBIT_SECRET_KEY", _optional, None, "Optional; public endpoints need no key."),
+    Var("PHOTON_PROVIDER_TIMEOUT", _float, 5.0, "Seconds per provider HTTP request."),
+    Var("PHOTON_MONITOR_INTERVAL", _int, 60, "Seconds between market-monitor cycles."),
+    Var("PHOTON_REPLAY_START", _optional, None,
+        "ISO date where replay starts. Unset: ~500 bars into each bundled series."),
+    Var("PHOTON_REPLAY_TICK", _float, 0.0,
+        "Seconds per replayed bar. 0: the monitor interval."),
+    Var("PHOTON_LOG_LEVEL", _text, "INFO", "Python log level."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str | None
+    redis_url: str | None
+    jwt_secret_key: str | None
+    jwt_access_minutes: int
+    jwt_refresh_days: int
+    port: int
+    host: str
+    async_mode: str
+    data_source: str
+    bybit_url: str | None
+    yahoo_url: str | None
+    bybit_api_key: str | None
+    bybit_secret_key: str | None
+    provider_timeout: float
+    monitor_interval: int
+    replay_start: str | None
+    replay_tick: float
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for var, field in zip(VARIABLES, fields(cls), strict=True):
+            raw = environ.get(var.name)
+            if raw is None or (raw.strip() == "" and var.default is not None):
+                values[field.name] = var.default
+                continue
+            try:
+                values[field.name] = var.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{var.name} is invalid: {exc}") from None
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secret(self) -> str:
+        return self.jwt_secret_key or DEFAULT_SECRET
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+    @property
+    def effective_replay_tick(self) -> float:
+        return self.replay_tick or float(self.monitor_interval)
+
+    def check(self) -> None:
+        if self.production and (
+            not self.jwt_secret_key
+            or self.jwt_secret_key == DEFAULT_SECRET
+            or len(self.jwt_secret_key) < 32
+        ):
+            raise ConfigError(
+                "Refusing to start in production: set JWT_SECRET_KEY to a random secret of at "
+                "least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.monitor_interval < 1:
+            raise ConfigError("PHOTON_MONITOR_INTERVAL must be at least 1 second")
+
+    def database_uri(self, instance_path: str) -> str:
+        if self.database_url:
+            # Heroku-style URLs say postgres://; SQLAlchemy 2.1 would pick psycopg 3 for a bare
+            # postgresql://, whose default wait freezes eventlet. psycopg2 cooperates with it.
+            for prefix in ("postgres://", "postgresql://"):
+                if self.database_url.startswith(prefix):
+                    return "postgresql+psycopg2://" + self.database_url[len(prefix):]
+            return self.database_url
+        return f"sqlite:///{os.path.join(instance_path, 'photon.db')}"

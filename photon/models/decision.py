@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from photon.extensions import db
+from photon.models.symbol import Symbol
+from photon.models.types import BigId, UTCDateTime, utcnow
+
+
+class TradingDecision(db.Model):
+    __tablename__ = "trading_decisions"
+    __table_args__ = (
+        Index("ix_trading_decisions_user_created", "user_id", "created_at"),
+        Index("ix_trading_decisions_unscored", "scored_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    symbol_id: Mapped[int] = mapped_column(ForeignKey("symbols.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(4))
+    confidence: Mapped[float] = mapped_column(Float)
+    reasoning: Mapped[str] = mapped_column(Text)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    model: Mapped[str] = mapped_column(String(40))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    price: Mapped[float] = mapped_column(Float)
+    bar_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    horizon_bars: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Filled in by the scoring job once the horizon has passed.
+    outcome_return: Mapped[float | None] = mapped_column(Float)
+    outcome_correct: Mapped[bool | None] = mapped_column(Boolean)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    symbol: Mapped[Symbol] = relationship(lazy="joined")

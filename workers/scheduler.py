@@ -1,0 +1,24 @@
+"""``python -m workers.scheduler``: register the schedule idempotently, then run rq-scheduler."""
+
+from __future__ import annotations
+
+import logging
+
+from rq_scheduler import Scheduler
+
+from photon.config import Settings
+from workers.context import redis_connection
+from workers.schedule import periodic_jobs, register
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    scheduler = Scheduler(connection=redis_connection(), interval=1)
+    register(scheduler, periodic_jobs(settings))
+    scheduler.run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""``python -m workers.worker``: an RQ worker on Photon's queues.
+
+HerokuWorker turns SIGTERM into a clean stop: the running job is interrupted and re-queued
+through RQ's failure handling, and the process exits without leaving a stale registration.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from rq import Queue
+from rq.worker import HerokuWorker
+
+from workers.context import redis_connection
+from workers.queues import QUEUES
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    burst = "--burst" in argv
+    connection = redis_connection()
+    queues = [Queue(name, connection=connection) for name in QUEUES]
+    worker = HerokuWorker(queues, connection=connection)
+    worker.work(burst=burst, with_scheduler=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Web entry point: ``python wsgi.py`` serves the REST API and Socket.IO on $PORT.
+
+Eventlet must patch the standard library before anything else imports it, so this file reads the
+one setting it needs straight from the environment and patches first.
+"""
+
+import os
+
+from dotenv import load_dotenv
+
+load_dotenv(override=False)
+if os.environ.get("PHOTON_ASYNC_MODE", "eventlet").strip().lower() == "eventlet":
+    import warnings
+
+    # Eventlet warns that it is in maintenance mode; the setting and README say so once.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    import eventlet
+
+    eventlet.monkey_patch()
+
+from photon.app import create_app  # noqa: E402
+from photon.extensions import socketio  # noqa: E402
+
+app = create_app(web=True)
+
+if __name__ == "__main__":
+    settings = app.config["PHOTON"]
+    socketio.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        debug=False,
+        use_reloader=False,
+        log_output=settings.env != "production",
+        allow_unsafe_werkzeug=True,
+    )
