@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -11,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from photon import log
 from photon.config import Settings
 
 
@@ -38,10 +38,7 @@ def create_app(test_config: Mapping[str, str] | None = None, *, web: bool = Fals
 
 
 def _configure(app: Flask, settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log.setup(settings.log_level)
     uri = settings.database_uri(app.instance_path)
     app.config.update(
         PHOTON=settings,

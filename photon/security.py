@@ -94,7 +94,9 @@ def init_app(app: Flask, settings: Any) -> None:
     def _revoked(_header: dict, payload: dict) -> bool:
         return is_revoked(payload["jti"])
 
-    jwt.unauthorized_loader(lambda reason: error_response(401, f"Authentication required: {reason}"))
+    jwt.unauthorized_loader(
+        lambda reason: error_response(401, f"Authentication required: {reason}")
+    )
     jwt.invalid_token_loader(lambda reason: error_response(401, f"Invalid token: {reason}"))
     jwt.expired_token_loader(_jwt_error(401, "Token has expired"))
     jwt.revoked_token_loader(_jwt_error(401, "Token has been revoked"))

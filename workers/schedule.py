@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from rq_scheduler import Scheduler
 
-from workers.queues import DEFAULT_TIMEOUT, FAILURE_TTL, RESULT_TTL
+from workers.queues import DEFAULT_TIMEOUT, RESULT_TTL
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "photon:periodic:"

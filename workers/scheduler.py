@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from rq_scheduler import Scheduler
 
+from photon import log
 from photon.config import Settings
 from workers.context import redis_connection
 from workers.schedule import periodic_jobs, register
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
+    log.setup(settings.log_level)
     scheduler = Scheduler(connection=redis_connection(), interval=1)
     register(scheduler, periodic_jobs(settings))
     scheduler.run()

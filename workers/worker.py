@@ -6,18 +6,19 @@ through RQ's failure handling, and the process exits without leaving a stale reg
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from rq import Queue
 from rq.worker import HerokuWorker
 
+from photon import log
+from photon.config import Settings
 from workers.context import redis_connection
 from workers.queues import QUEUES
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setup(Settings.from_env().log_level)
     argv = sys.argv[1:] if argv is None else argv
     burst = "--burst" in argv
     connection = redis_connection()

@@ -157,7 +157,9 @@ class Refresh(MethodView):
         user = db.session.get(User, int(claims["sub"]))
         if user is None:
             raise Unauthorized("The token's user no longer exists")
-        access = create_access_token(identity=claims["sub"], additional_claims={"rjti": claims["jti"]})
+        access = create_access_token(
+            identity=claims["sub"], additional_claims={"rjti": claims["jti"]}
+        )
         return {"access": access}
 
 

@@ -50,7 +50,7 @@ def _http_error(exc: HTTPException) -> Response:
 def _webargs_message(errors: dict[str, Any]) -> str:
     # webargs nests by location ({"json": {"symbol": [...]}}); name the fields in the summary.
     fields: list[str] = []
-    for location, problems in errors.items():
+    for problems in errors.values():
         if isinstance(problems, dict):
             fields.extend(str(name) for name in problems)
         elif problems:
