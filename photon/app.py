@@ -106,23 +106,30 @@ def _init_extensions(app: Flask, settings: Settings, web: bool) -> None:
     errors.init_app(app)
     security.init_app(app, settings)
     init_redis(app, settings.effective_redis_url)
+    from photon.events import channel
+
     socketio.init_app(
         app,
         async_mode=settings.async_mode if web else "threading",
         # Workers publish to Redis; the web process subscribes and relays to its clients.
         message_queue=settings.effective_redis_url if web else None,
+        channel=channel(settings.effective_redis_url),
         cors_allowed_origins="*",
     )
 
 
 def _register_blueprints(app: Flask) -> None:
-    from photon.api import auth, docs, health, symbols
+    from photon import sockets
+    from photon.api import agents, auth, docs, health, market_data, symbols
     from photon.extensions import api
 
     api.register_blueprint(auth.blp)
     api.register_blueprint(symbols.blp)
+    api.register_blueprint(market_data.blp)
+    api.register_blueprint(agents.blp)
     api.register_blueprint(health.blp)
     app.register_blueprint(docs.bp)
+    sockets.init_app()
 
 
 def _register_cli(app: Flask) -> None:

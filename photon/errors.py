@@ -37,6 +37,13 @@ class Conflict(PhotonError):
     http_status = 409
 
 
+class ServiceUnavailable(PhotonError):
+    """A dependency of Photon itself (Redis, the job queue) is down."""
+
+    http_status = 503
+    retry_after: float | None = 5.0
+
+
 class ProviderError(PhotonError):
     """Anything a market-data provider can raise."""
 

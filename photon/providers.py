@@ -1,17 +1,63 @@
 """The app's seam to market-data providers.
 
-Views and jobs ask here for "the provider for this source"; which concrete provider answers
+Views, jobs and commands ask here for the provider registry; which concrete provider answers
 (Yahoo, Bybit or replay) is decided once from settings.
 """
 
 from __future__ import annotations
 
+import os
+import time
+
+import redis
+from flask import current_app
+
+from photon.extensions import get_redis
+from photon.market.registry import Providers
 from photon.market.symbols import Resolved
 from photon.market.types import SymbolInfo
 
+REPLAY_ANCHOR_KEY = "photon:replay:anchor"
+
+
+def get_providers() -> Providers:
+    providers = current_app.extensions.get("photon.providers")
+    if providers is None:
+        providers = Providers(
+            current_app.config["PHOTON"],
+            tz_cache_dir=os.path.join(current_app.instance_path, "yfinance-tz"),
+            replay_anchor=_replay_anchor(get_redis()),
+        )
+        current_app.extensions["photon.providers"] = providers
+    return providers
+
+
+def _replay_anchor(client: redis.Redis):
+    """All processes must agree when the replay began, or web and worker would show different
+    bars; the first one to ask stores the moment in Redis."""
+    cached: list[float] = []
+
+    def anchor() -> float:
+        if cached:
+            return cached[0]
+        now = time.time()
+        try:
+            client.set(REPLAY_ANCHOR_KEY, repr(now), nx=True)
+            value = float(client.get(REPLAY_ANCHOR_KEY) or now)
+        except redis.RedisError:
+            return now
+        cached.append(value)
+        return value
+
+    return anchor
+
 
 def describe(resolved: Resolved) -> SymbolInfo:
-    """Check with the provider that ``resolved`` exists and describe it."""
+    """Ask the provider whether ``resolved`` exists; raises ``SymbolNotFound`` if not and
+    ``ProviderUnavailable``/``RateLimited`` (503 with Retry-After) if it cannot tell."""
+    info = get_providers().for_source(resolved.source).describe(resolved.ticker)
+    # Detection decides class and venue; the provider contributes what only it knows.
     return SymbolInfo(
-        ticker=resolved.ticker, asset_class=resolved.asset_class, source=resolved.source
+        ticker=resolved.ticker, asset_class=resolved.asset_class, source=resolved.source,
+        name=info.name, currency=info.currency, exchange=info.exchange,
     )

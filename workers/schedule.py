@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from rq_scheduler import Scheduler
 
-from workers.queues import DEFAULT_TIMEOUT, RESULT_TTL
+from workers.queues import DEFAULT_TIMEOUT, FAILURE_TTL, MONITOR, RESULT_TTL
 
 log = logging.getLogger(__name__)
-JOB_PREFIX = "photon:periodic:"
+JOB_PREFIX = "photon-periodic-"
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,10 @@ class Periodic:
 
 def periodic_jobs(settings) -> list[Periodic]:
     """The schedule. Intervals come from settings, so changing one re-registers that entry."""
-    return []
+    return [
+        Periodic("workers.jobs.periodic_market_update", settings.monitor_interval, MONITOR,
+                 timeout=max(30, settings.monitor_interval * 2)),
+    ]
 
 
 def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]:
@@ -52,7 +55,7 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
     for job_id, job in wanted.items():
         if job_id in existing:
             continue
-        scheduler.schedule(
+        scheduled = scheduler.schedule(
             scheduled_time=datetime.now(UTC),
             func=job.func,
             interval=job.interval,
@@ -62,6 +65,9 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
             result_ttl=job.result_ttl,
             id=job_id,
         )
+        # rq-scheduler has no failure_ttl argument; the job hash carries it to every repeat.
+        scheduled.failure_ttl = FAILURE_TTL
+        scheduled.save()
         added.append(job_id)
     log.info("schedule: %d kept, %d added, %d cancelled",
              len(wanted) - len(added), len(added), len(cancelled))

@@ -1,0 +1,122 @@
+"""Market Monitoring agent: fetch quotes for many symbols in one batch per source, and store them.
+
+It takes a session, a provider registry and symbols, so a job, a view or a test can call it.
+Fetching happens before any write, and all quotes of a cycle are written in one transaction: a
+fault mid-cycle leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from photon import marketdata
+from photon.agents import status as agent_status
+from photon.errors import PhotonError, ProviderError, SymbolNotFound
+from photon.market.registry import Providers
+from photon.market.types import Quote
+from photon.models import AgentStatus, Symbol, Watch
+from photon.models.agent import MARKET_MONITOR
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SymbolResult:
+    symbol: Symbol
+    quote: Quote | None = None
+    error: PhotonError | None = None
+
+
+@dataclass
+class CycleResult:
+    results: list[SymbolResult] = field(default_factory=list)
+    source_errors: dict[str, ProviderError] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+    rows_written: int = 0
+
+    @property
+    def quotes(self) -> list[SymbolResult]:
+        return [r for r in self.results if r.quote is not None]
+
+    @property
+    def ok(self) -> bool:
+        return not self.source_errors
+
+
+def fetch_and_store(session: Session, providers: Providers, symbols: Sequence[Symbol]
+                    ) -> CycleResult:
+    result = CycleResult()
+    by_source: dict[str, list[Symbol]] = defaultdict(list)
+    for symbol in symbols:
+        by_source[symbol.source].append(symbol)
+    for source, group in by_source.items():
+        provider = providers.for_source(source)
+        result.calls[source] = result.calls.get(source, 0) + 1
+        try:
+            fetched = provider.quotes([s.ticker for s in group])
+        except ProviderError as exc:
+            log.warning("monitor: %s failed for %d symbols: %s", source, len(group), exc)
+            result.source_errors[source] = exc
+            result.results.extend(SymbolResult(s, error=exc) for s in group)
+            continue
+        for symbol in group:
+            got = fetched.get(symbol.ticker) or SymbolNotFound(symbol.ticker)
+            if isinstance(got, Quote):
+                result.results.append(SymbolResult(symbol, quote=got))
+            else:
+                result.results.append(SymbolResult(symbol, error=got))
+    rows = [(r.symbol.id, r.quote) for r in result.quotes]
+    try:
+        result.rows_written = marketdata.upsert_quotes(session, rows)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+@dataclass
+class MonitorRun:
+    cycle: CycleResult
+    statuses: dict[int, AgentStatus]
+    symbols_by_user: dict[int, list[Symbol]]
+
+
+def run_cycle(session: Session, providers: Providers, user_ids: Sequence[int] | None = None
+              ) -> MonitorRun:
+    """One monitoring cycle for the users whose monitor runs (or ``user_ids``).
+
+    Symbols are fetched once however many users watch them; each user's status then reflects
+    only the sources their own symbols use.
+    """
+    if user_ids is None:
+        user_ids = agent_status.running_user_ids(session, MARKET_MONITOR)
+    pairs = session.execute(
+        select(Watch.user_id, Symbol).join(Symbol, Symbol.id == Watch.symbol_id)
+        .where(Watch.user_id.in_(list(user_ids)))
+    ).all() if user_ids else []
+    symbols_by_user: dict[int, list[Symbol]] = defaultdict(list)
+    unique: dict[int, Symbol] = {}
+    for user_id, symbol in pairs:
+        symbols_by_user[user_id].append(symbol)
+        unique[symbol.id] = symbol
+    cycle = fetch_and_store(session, providers, list(unique.values()))
+    statuses = agent_status.of_users(session, user_ids, MARKET_MONITOR)
+    for user_id in user_ids:
+        status = statuses.get(user_id) or agent_status.get(session, user_id, MARKET_MONITOR)
+        statuses[user_id] = status
+        sources = {s.source for s in symbols_by_user.get(user_id, [])}
+        errors = [f"{src}: {cycle.source_errors[src].message}"
+                  for src in sorted(sources) if src in cycle.source_errors]
+        agent_status.record_run(
+            status, "; ".join(errors) or None,
+            counters={"symbols_watched": len(symbols_by_user.get(user_id, []))},
+        )
+    session.commit()
+    return MonitorRun(cycle, statuses, dict(symbols_by_user))

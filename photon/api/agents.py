@@ -1,0 +1,105 @@
+"""/api/trading/agents: status and control of the three agents, per user."""
+
+from __future__ import annotations
+
+import redis
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from photon import watchlist
+from photon.agents import status as agent_status
+from photon.errors import ServiceUnavailable
+from photon.events import AGENT_STATUS, emit, user_room
+from photon.extensions import db, get_redis
+from photon.models.agent import DECISION_MAKER, EXECUTION, MARKET_MONITOR, STATES
+
+blp = Blueprint("agents", __name__, url_prefix="/api/trading/agents",
+                description="The three agents, as they work for you")
+
+
+class StatusSchema(Schema):
+    agent = fields.String()
+    state = fields.String(validate=validate.OneOf(STATES))
+    last_run_at = fields.String(allow_none=True)
+    last_success_at = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    cycles = fields.Integer()
+    symbols_watched = fields.Integer()
+    job_id = fields.String(allow_none=True)
+
+
+class ActionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(("start", "stop")))
+
+
+def enqueue(queue: str, func: str, *args) -> str:
+    from workers.enqueue import enqueue as rq_enqueue
+
+    try:
+        return rq_enqueue(get_redis(), queue, func, *args).id
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(f"The job queue is unavailable: {exc}") from exc
+
+
+def status_body(agent: str, job_id: str | None = None) -> dict:
+    status = agent_status.get(db.session, current_user.id, agent)
+    db.session.commit()
+    return agent_status.payload(status, {
+        "symbols_watched": len(watchlist.watched_symbols(current_user.id)),
+        "job_id": job_id,
+    })
+
+
+def announce(body: dict) -> None:
+    emit(AGENT_STATUS, {k: v for k, v in body.items() if k != "job_id"},
+         user_room(current_user.id))
+
+
+@blp.route("/market-monitor/")
+class MarketMonitor(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, StatusSchema)
+    def get(self):
+        """Your market monitor: state, last run, last success, last error, cycles"""
+        return status_body(MARKET_MONITOR)
+
+    @blp.arguments(ActionSchema)
+    @blp.response(200, StatusSchema)
+    def post(self, data: dict):
+        """Start or stop your market monitor; starting twice is harmless"""
+        job_id = None
+        if data["action"] == "start":
+            agent_status.start(db.session, current_user.id, MARKET_MONITOR)
+            db.session.commit()
+            from workers.queues import MONITOR
+
+            job_id = enqueue(MONITOR, "workers.jobs.start_market_monitoring", current_user.id)
+        else:
+            agent_status.stop(db.session, current_user.id, MARKET_MONITOR)
+            db.session.commit()
+        body = status_body(MARKET_MONITOR, job_id)
+        announce(body)
+        return body
+
+
+@blp.route("/decision-maker/")
+class DecisionMaker(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, StatusSchema)
+    def get(self):
+        """Your decision maker's status"""
+        return status_body(DECISION_MAKER)
+
+
+@blp.route("/execution/")
+class Execution(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, StatusSchema)
+    def get(self):
+        """Your paper-execution agent's status"""
+        return status_body(EXECUTION)

@@ -1,0 +1,60 @@
+"""Which provider answers for which source, decided once from settings.
+
+In ``live`` mode Yahoo serves stocks and indices and Bybit serves crypto; in ``replay`` mode the
+bundled history serves both, labelled ``replay``. Providers are built on first use, so nothing
+connects at import or at app creation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from photon.market.base import Provider
+from photon.market.types import BYBIT, YAHOO
+
+
+class Providers:
+    def __init__(self, settings: Any, *, tz_cache_dir: str | None = None,
+                 replay_anchor: Callable[[], float] | None = None) -> None:
+        self.settings = settings
+        self.tz_cache_dir = tz_cache_dir
+        self.replay_anchor = replay_anchor
+        self._built: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def mode(self) -> str:
+        return self.settings.data_source
+
+    def for_source(self, source: str) -> Provider:
+        key = "replay" if self.mode == "replay" else source
+        with self._lock:
+            if key not in self._built:
+                self._built[key] = self._build(key)
+            return self._built[key]
+
+    def _build(self, key: str) -> Provider:
+        s = self.settings
+        if key == "replay":
+            from photon.market.replay import ReplayProvider
+
+            return ReplayProvider(
+                start=s.replay_start, tick_seconds=s.effective_replay_tick,
+                anchor=self.replay_anchor,
+            )
+        if key == BYBIT:
+            from photon.market.bybit import BybitProvider
+
+            return BybitProvider(
+                endpoint=s.bybit_url, timeout=s.provider_timeout,
+                api_key=s.bybit_api_key, api_secret=s.bybit_secret_key,
+            )
+        if key == YAHOO:
+            from photon.market.yahoo import YahooProvider
+
+            return YahooProvider(
+                base_url=s.yahoo_url, timeout=s.provider_timeout, tz_cache_dir=self.tz_cache_dir
+            )
+        raise ValueError(f"no provider for source {key!r}")

@@ -1,0 +1,193 @@
+"""Storing and reading quotes and bars. Every write is an idempotent upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from photon.market.types import INTERVAL_SECONDS, Quote
+from photon.market.types import Bar as BarValue
+from photon.models import Bar, MarketData, Symbol, Watch
+
+QUOTE_FIELDS = ("price", "change", "change_pct", "volume", "bid", "ask", "currency", "source")
+BAR_FIELDS = ("open", "high", "low", "close", "volume", "source")
+
+
+def _insert(session: Session, model):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"upserts are written for SQLite and PostgreSQL, not {dialect}")
+
+
+def upsert_quotes(session: Session, rows: Sequence[tuple[int, Quote]]) -> int:
+    """Store ``(symbol_id, quote)`` pairs; a refetch of the same timestamp updates in place."""
+    if not rows:
+        return 0
+    values = []
+    for symbol_id, quote in rows:
+        data = asdict(quote)
+        values.append({"symbol_id": symbol_id, "ts": quote.ts,
+                       **{k: data[k] for k in QUOTE_FIELDS}})
+    stmt = _insert(session, MarketData)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["symbol_id", "ts"],
+        set_={name: stmt.excluded[name] for name in QUOTE_FIELDS},
+    )
+    session.execute(stmt, values)
+    return len(values)
+
+
+def upsert_bars(session: Session, symbol_id: int, bars: Iterable[BarValue], source: str,
+                chunk: int = 2000) -> int:
+    values = [
+        {"symbol_id": symbol_id, "interval": b.interval, "open_time": b.open_time,
+         "open": b.open, "high": b.high, "low": b.low, "close": b.close, "volume": b.volume,
+         "source": source}
+        for b in bars
+    ]
+    stmt = _insert(session, Bar)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["symbol_id", "interval", "open_time"],
+        set_={name: stmt.excluded[name] for name in BAR_FIELDS},
+    )
+    for start in range(0, len(values), chunk):
+        session.execute(stmt, values[start:start + chunk])
+    return len(values)
+
+
+def latest_for_user(session: Session, user_id: int) -> list[tuple[Symbol, MarketData]]:
+    """The newest quote of each watched symbol, in one query (no per-symbol round trips)."""
+    newest = (
+        select(MarketData.symbol_id, func.max(MarketData.ts).label("ts"))
+        .join(Watch, Watch.symbol_id == MarketData.symbol_id)
+        .where(Watch.user_id == user_id)
+        .group_by(MarketData.symbol_id)
+        .subquery()
+    )
+    query = (
+        select(Symbol, MarketData)
+        .join(newest, newest.c.symbol_id == Symbol.id)
+        .join(MarketData, (MarketData.symbol_id == newest.c.symbol_id)
+              & (MarketData.ts == newest.c.ts))
+        .order_by(Symbol.ticker)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def latest_quote(session: Session, symbol_id: int) -> MarketData | None:
+    return session.scalars(
+        select(MarketData).where(MarketData.symbol_id == symbol_id)
+        .order_by(MarketData.ts.desc()).limit(1)
+    ).first()
+
+
+def history(session: Session, user_id: int, symbol_id: int | None, start: datetime | None,
+            end: datetime | None, page: int, page_size: int) -> tuple[list[MarketData], int]:
+    query = (
+        select(MarketData)
+        .join(Watch, (Watch.symbol_id == MarketData.symbol_id) & (Watch.user_id == user_id))
+    )
+    if symbol_id is not None:
+        query = query.where(MarketData.symbol_id == symbol_id)
+    if start is not None:
+        query = query.where(MarketData.ts >= start)
+    if end is not None:
+        query = query.where(MarketData.ts < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(MarketData.ts.desc(), MarketData.id.desc())
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(items), total
+
+
+def stored_bars(session: Session, symbol_id: int, interval: str, start: datetime | None = None,
+                end: datetime | None = None, limit: int | None = None) -> list[Bar]:
+    query = select(Bar).where(Bar.symbol_id == symbol_id, Bar.interval == interval)
+    if start is not None:
+        query = query.where(Bar.open_time >= start)
+    if end is not None:
+        query = query.where(Bar.open_time < end)
+    if limit is not None:
+        # The newest ``limit`` bars, returned oldest first.
+        rows = session.scalars(query.order_by(Bar.open_time.desc()).limit(limit)).all()
+        return list(reversed(rows))
+    return list(session.scalars(query.order_by(Bar.open_time)))
+
+
+def bar_span(session: Session, symbol_id: int, interval: str
+             ) -> tuple[datetime | None, datetime | None, int]:
+    row = session.execute(
+        select(func.min(Bar.open_time), func.max(Bar.open_time), func.count())
+        .where(Bar.symbol_id == symbol_id, Bar.interval == interval)
+    ).one()
+    return row[0], row[1], row[2]
+
+
+def missing_ranges(span: tuple[datetime | None, datetime | None, int], start: datetime,
+                   end: datetime, step: timedelta) -> list[tuple[datetime, datetime]]:
+    """The parts of ``[start, end)`` outside the stored span, newest part first.
+
+    Back-filling walks backwards from the oldest stored bar and forwards from the newest, so an
+    interrupted run resumes where it stopped. Holes inside the span (a provider outage, a market
+    holiday) are not chased: they cannot be told apart without asking the provider again.
+    """
+    first, last, count = span
+    if not count or first is None or last is None:
+        return [(start, end)]
+    ranges = []
+    if last + step < end:
+        ranges.append((last + step, end))
+    if first > start:
+        ranges.append((start, first))
+    return ranges
+
+
+def chunks(start: datetime, end: datetime, size: timedelta, backwards: bool
+           ) -> list[tuple[datetime, datetime]]:
+    parts = []
+    if backwards:
+        hi = end
+        while hi > start:
+            lo = max(start, hi - size)
+            parts.append((lo, hi))
+            hi = lo
+    else:
+        lo = start
+        while lo < end:
+            hi = min(end, lo + size)
+            parts.append((lo, hi))
+            lo = hi
+    return parts
+
+
+def backfill(session: Session, provider, symbol: Symbol, interval: str, start: datetime,
+             end: datetime, *, chunk_bars: int = 1000, progress=None) -> int:
+    """Fetch the bars of ``[start, end)`` that are not stored yet; commits chunk by chunk."""
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    written = 0
+    span = bar_span(session, symbol.id, interval)
+    todo = missing_ranges(span, start, end, step)
+    parts = []
+    for lo, hi in todo:
+        backwards = span[2] > 0 and hi <= (span[0] or hi)
+        parts.extend(chunks(lo, hi, step * chunk_bars, backwards))
+    for lo, hi in parts:
+        bars = provider.bars(symbol.ticker, interval, lo, hi)
+        written += upsert_bars(session, symbol.id, bars, source=_label(provider, symbol))
+        session.commit()
+        if progress:
+            progress(lo, hi, len(bars))
+    return written
+
+
+def _label(provider, symbol: Symbol) -> str:
+    return "replay" if getattr(provider, "name", "") == "replay" else symbol.source
