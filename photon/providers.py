@@ -6,6 +6,7 @@ Views, jobs and commands ask here for the provider registry; which concrete prov
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -26,26 +27,30 @@ def get_providers() -> Providers:
         providers = Providers(
             current_app.config["PHOTON"],
             tz_cache_dir=os.path.join(current_app.instance_path, "yfinance-tz"),
-            replay_anchor=_replay_anchor(get_redis()),
+            replay_anchor=_replay_anchor(
+                get_redis(), current_app.config["PHOTON"].effective_replay_tick
+            ),
         )
         current_app.extensions["photon.providers"] = providers
     return providers
 
 
-def _replay_anchor(client: redis.Redis):
+def _replay_anchor(client: redis.Redis, tick_seconds: float):
     """All processes must agree when the replay began, or web and worker would show different
-    bars; the first one to ask stores the moment in Redis."""
+    bars; the first one to ask stores the moment in Redis. It sits on the tick grid so prices
+    and quote timestamps change together."""
     cached: list[float] = []
 
     def anchor() -> float:
         if cached:
             return cached[0]
-        now = time.time()
+        now = math.floor(time.time() / tick_seconds) * tick_seconds
         try:
             client.set(REPLAY_ANCHOR_KEY, repr(now), nx=True)
             value = float(client.get(REPLAY_ANCHOR_KEY) or now)
         except redis.RedisError:
-            return now
+            # Without Redis this process keeps its own start rather than freezing the replay.
+            value = now
         cached.append(value)
         return value
 
