@@ -128,14 +128,13 @@ def _columns(
     return cols
 
 
-def _arrays(df: pd.DataFrame, window: int | None = None) -> tuple[np.ndarray, ...]:
+def bar_arrays(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """high, low, close and volume of ``df`` as float64 arrays (views where pandas allows)."""
     try:
-        cols = [df[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close", "volume")]
+        h, lo, c, v = (df[k].to_numpy(dtype=np.float64) for k in ("high", "low", "close", "volume"))
     except KeyError as e:
         raise Invalid(f"bars frame lacks column {e.args[0]!r}", errors={"columns": COLUMNS}) from e
-    if window is not None and len(cols[0]) > window:
-        cols = [np.ascontiguousarray(c[-window:]) for c in cols]
-    return tuple(cols)
+    return h, lo, c, v
 
 
 def feature_matrix(
@@ -145,19 +144,27 @@ def feature_matrix(
     return np.column_stack(_columns(high, low, close, volume))
 
 
+def latest_row(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray
+) -> np.ndarray:
+    """The feature vector of the last element; pass only the window you want computed."""
+    return np.array([col[-1] for col in _columns(high, low, close, volume)])
+
+
 def compute_features(df: pd.DataFrame) -> pd.DataFrame:
     """Every feature for every bar of ``df``, indexed like ``df``; warm-up rows are NaN."""
-    return pd.DataFrame(feature_matrix(*_arrays(df)), index=df.index, columns=list(FEATURE_NAMES))
+    x = feature_matrix(*bar_arrays(df))
+    return pd.DataFrame(x, index=df.index, columns=list(FEATURE_NAMES))
 
 
 def latest_features(df: pd.DataFrame, *, window: int = WINDOW) -> np.ndarray:
-    """The feature vector of the last bar, computed on the last ``window`` bars only."""
-    return np.array([c[-1] for c in _columns(*_arrays(df, window))])
+    """The feature vector of the last bar of ``df``, computed on its last ``window`` bars."""
+    return latest_row(*(a[-window:] for a in bar_arrays(df)))
 
 
 def latest_features_many(frames: Sequence[pd.DataFrame], *, window: int = WINDOW) -> np.ndarray:
     """``latest_features`` for many frames as one ``(len(frames), n_features)`` array."""
     out = np.empty((len(frames), len(FEATURES)))
     for i, df in enumerate(frames):
-        out[i] = [c[-1] for c in _columns(*_arrays(df, window))]
+        out[i] = latest_row(*(a[-window:] for a in bar_arrays(df)))
     return out

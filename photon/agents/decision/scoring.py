@@ -16,7 +16,7 @@ def forward_return(price_at_decision: float, price_after_horizon: float) -> floa
     """Simple return from the decision price to the price one horizon later."""
     if not price_at_decision > 0:
         raise Invalid(f"price at decision must be positive, got {price_at_decision!r}")
-    return price_after_horizon / price_at_decision - 1.0
+    return float(price_after_horizon) / float(price_at_decision) - 1.0
 
 
 def score(
@@ -30,9 +30,9 @@ def score(
     r = forward_return(price_at_decision, price_after_horizon)
     band = costs if band is None else band
     if decision_action == BUY:
-        return r > costs
+        return bool(r > costs)
     if decision_action == SELL:
-        return r < -costs
+        return bool(r < -costs)
     if decision_action == HOLD:
-        return abs(r) <= band
+        return bool(abs(r) <= band)
     raise Invalid(f"unknown action {decision_action!r}", errors={"action": list(ACTIONS)})
