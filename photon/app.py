@@ -120,12 +120,13 @@ def _init_extensions(app: Flask, settings: Settings, web: bool) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from photon import sockets
-    from photon.api import agents, auth, docs, health, market_data, symbols
+    from photon.api import agents, auth, decisions, docs, health, market_data, symbols
     from photon.extensions import api
 
     api.register_blueprint(auth.blp)
     api.register_blueprint(symbols.blp)
     api.register_blueprint(market_data.blp)
+    api.register_blueprint(decisions.blp)
     api.register_blueprint(agents.blp)
     api.register_blueprint(health.blp)
     app.register_blueprint(docs.bp)

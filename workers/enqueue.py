@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from rq import Queue
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from workers.queues import DEFAULT_TIMEOUT, FAILURE_TTL, RESULT_TTL
+
+PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def enqueue(connection, queue: str, func: str, *args, job_id: str | None = None,
@@ -15,3 +18,15 @@ def enqueue(connection, queue: str, func: str, *args, job_id: str | None = None,
         func, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
     )
+
+
+def enqueue_once(connection, queue: str, func: str, *args, job_id: str,
+                 timeout: int = DEFAULT_TIMEOUT) -> Job | None:
+    """Enqueue unless a job with ``job_id`` is still waiting or running (then None)."""
+    try:
+        existing = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status(refresh=False) in PENDING:
+        return None
+    return enqueue(connection, queue, func, *args, job_id=job_id, timeout=timeout)

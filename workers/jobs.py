@@ -39,6 +39,7 @@ def _monitor(user_ids: list[int] | None) -> dict:
             extra = {"symbols_watched": len(run.symbols_by_user.get(user_id, []))}
             emit(AGENT_STATUS, agent_status.payload(status, extra), user_room(user_id),
                  redis_url=url)
+        _queue_auto_decisions(app)
         summary = {
             "users": len(run.statuses),
             "quotes": len(run.cycle.quotes),
@@ -48,3 +49,114 @@ def _monitor(user_ids: list[int] | None) -> dict:
         db.session.remove()
     log.info("market update: %s", summary)
     return summary
+
+
+def _queue_auto_decisions(app) -> None:
+    from photon.agents import status as agent_status
+    from photon.extensions import db, get_redis
+    from photon.models.agent import DECISION_MAKER
+    from workers.enqueue import enqueue_once
+    from workers.queues import DECISIONS
+
+    for user_id in agent_status.running_user_ids(db.session, DECISION_MAKER):
+        # One pending auto-decide per user: a slow queue must not pile up copies.
+        enqueue_once(get_redis(), DECISIONS, "workers.jobs.auto_decide", user_id,
+                     job_id=f"auto-decide-{user_id}")
+
+
+def decide_symbol(user_id: int, symbol_id: int) -> dict:
+    """One analysis a user asked for; the result arrives as a ``decision`` event."""
+    from photon.agents import decider
+    from photon.errors import PhotonError
+    from photon.extensions import db
+    from photon.models.agent import DECISION_MAKER
+    from photon.providers import get_providers
+
+    app = get_app()
+    with app.app_context():
+        try:
+            decision = decider.decide_for(db.session, get_providers(), user_id, symbol_id)
+        except PhotonError as exc:
+            db.session.rollback()
+            _record(user_id, DECISION_MAKER, exc.message, errors=[exc.message])
+            return {"error": exc.message}
+        _announce_decisions(user_id, [decision])
+        _record(user_id, DECISION_MAKER, None, decided=1)
+        result = {"decision_id": decision.id, "action": decision.action}
+        db.session.remove()
+    return result
+
+
+def auto_decide(user_id: int) -> dict:
+    """Decide on fresh bars for a user whose decision maker runs."""
+    from photon.agents import decider
+    from photon.extensions import db
+    from photon.models.agent import DECISION_MAKER
+    from photon.providers import get_providers
+
+    app = get_app()
+    with app.app_context():
+        made, problems = decider.auto_decide(db.session, get_providers(), user_id)
+        _announce_decisions(user_id, made)
+        _record(user_id, DECISION_MAKER, "; ".join(problems) or None, decided=len(made),
+                errors=problems)
+        result = {"decisions": [d.id for d in made], "problems": problems}
+        db.session.remove()
+    return result
+
+
+def retrain_models() -> dict:
+    """Retrain every watched symbol's model on its stored bars (walk-forward: past only)."""
+    from sqlalchemy import select
+
+    from photon.agents import decider
+    from photon.extensions import db
+    from photon.models import Symbol, Watch
+    from photon.providers import get_providers
+
+    app = get_app()
+    with app.app_context():
+        symbols = db.session.scalars(
+            select(Symbol).where(Symbol.id.in_(select(Watch.symbol_id)))).all()
+        trained = {}
+        for symbol in symbols:
+            row = decider.retrain(db.session, get_providers(), symbol)
+            trained[symbol.ticker] = row.version if row else None
+        db.session.remove()
+    return trained
+
+
+def score_decisions() -> dict:
+    """Score decisions whose horizon has passed, for the realised hit rate."""
+    from photon.agents import decider
+    from photon.extensions import db
+
+    app = get_app()
+    with app.app_context():
+        scored = decider.score_due(db.session)
+        db.session.remove()
+    return {"scored": scored}
+
+
+def _announce_decisions(user_id: int, made: list) -> None:
+    from photon.api.schemas import decision_payload
+    from photon.events import DECISION, emit, user_room
+
+    url = get_app().config["PHOTON"].effective_redis_url
+    for decision in made:
+        emit(DECISION, decision_payload(decision), user_room(user_id), redis_url=url)
+
+
+def _record(user_id: int, agent: str, error: str | None, **counts) -> None:
+    """Count a run on the user's agent status and tell the user's clients."""
+    from photon.agents import status as agent_status
+    from photon.events import AGENT_STATUS, emit, user_room
+    from photon.extensions import db
+
+    status = agent_status.get(db.session, user_id, agent)
+    totals = {k: (status.counters or {}).get(k, 0) + v for k, v in counts.items()
+              if isinstance(v, int)}
+    agent_status.record_run(status, error, counters=totals)
+    db.session.commit()
+    emit(AGENT_STATUS, agent_status.payload(status), user_room(user_id),
+         redis_url=get_app().config["PHOTON"].effective_redis_url)

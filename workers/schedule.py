@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from rq_scheduler import Scheduler
 
-from workers.queues import DEFAULT_TIMEOUT, FAILURE_TTL, MONITOR, RESULT_TTL
+from workers.queues import DECISIONS, DEFAULT_TIMEOUT, FAILURE_TTL, MONITOR, RESULT_TTL
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "photon-periodic-"
@@ -42,6 +42,8 @@ def periodic_jobs(settings) -> list[Periodic]:
     return [
         Periodic("workers.jobs.periodic_market_update", settings.monitor_interval, MONITOR,
                  timeout=max(30, settings.monitor_interval * 2)),
+        Periodic("workers.jobs.score_decisions", 900, DECISIONS, timeout=600),
+        Periodic("workers.jobs.retrain_models", 86400, DECISIONS, timeout=3600),
     ]
 
 

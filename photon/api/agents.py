@@ -6,7 +6,7 @@ import redis
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from photon import watchlist
 from photon.agents import status as agent_status
@@ -32,6 +32,18 @@ class StatusSchema(Schema):
 
 class ActionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(("start", "stop")))
+
+
+class DecisionMakerInSchema(Schema):
+    action = fields.String(validate=validate.OneOf(("start", "stop")),
+                           metadata={"description": "Turn auto-decide on fresh bars on or off"})
+    symbol_id = fields.Integer(validate=validate.Range(min=1),
+                               metadata={"description": "Queue one analysis now"})
+
+    @validates_schema
+    def _one_of(self, data: dict, **_kwargs) -> None:
+        if ("action" in data) == ("symbol_id" in data):
+            raise ValidationError("Give either an action or a symbol_id.", "_schema")
 
 
 def enqueue(queue: str, func: str, *args) -> str:
@@ -85,14 +97,39 @@ class MarketMonitor(MethodView):
         return body
 
 
+def _toggle(agent: str, action: str) -> None:
+    if action == "start":
+        agent_status.start(db.session, current_user.id, agent)
+    else:
+        agent_status.stop(db.session, current_user.id, agent)
+    db.session.commit()
+
+
 @blp.route("/decision-maker/")
 class DecisionMaker(MethodView):
     decorators = [jwt_required()]
 
     @blp.response(200, StatusSchema)
     def get(self):
-        """Your decision maker's status"""
+        """Your decision maker's status; running means it decides on every fresh bar"""
         return status_body(DECISION_MAKER)
+
+    @blp.arguments(DecisionMakerInSchema)
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(202, schema=StatusSchema, description="Analysis queued; see job_id")
+    def post(self, data: dict):
+        """Queue an analysis of one symbol (202 + job id), or turn auto-decide on or off"""
+        if "symbol_id" in data:
+            watchlist.get(current_user.id, data["symbol_id"])
+            from workers.queues import DECISIONS
+
+            job_id = enqueue(DECISIONS, "workers.jobs.decide_symbol", current_user.id,
+                             data["symbol_id"])
+            return status_body(DECISION_MAKER, job_id), 202
+        _toggle(DECISION_MAKER, data["action"])
+        body = status_body(DECISION_MAKER)
+        announce(body)
+        return body
 
 
 @blp.route("/execution/")

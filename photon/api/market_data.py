@@ -17,7 +17,7 @@ from photon.api.schemas import (
     MarketDataQuerySchema,
     QuoteSchema,
     RefreshInSchema,
-    RefreshSchema,
+    RefreshResultSchema,
     error_item,
     quote_fields,
 )
@@ -70,7 +70,7 @@ class Latest(MethodView):
 class Refresh(MethodView):
     @jwt_required()
     @blp.arguments(RefreshInSchema, required=False)
-    @blp.response(200, RefreshSchema)
+    @blp.response(200, RefreshResultSchema)
     def post(self, data: dict | None):
         """Fetch quotes now, one batch per source; one bad symbol never fails the others"""
         symbols = watchlist.watched_symbols(current_user.id)

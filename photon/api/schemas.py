@@ -81,7 +81,7 @@ class RefreshItemSchema(Schema):
     error = fields.Nested(ErrorItemSchema, allow_none=True)
 
 
-class RefreshSchema(Schema):
+class RefreshResultSchema(Schema):
     results = fields.List(fields.Nested(RefreshItemSchema))
     rows_written = fields.Integer()
     provider_calls = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -90,3 +90,28 @@ class RefreshSchema(Schema):
 class RefreshInSchema(Schema):
     symbol_ids = fields.List(fields.Integer(), load_default=None,
                              metadata={"description": "Default: every symbol you watch"})
+
+
+class DecisionSchema(Schema):
+    id = fields.Integer()
+    symbol_id = fields.Integer()
+    symbol = fields.String(attribute="symbol.ticker")
+    action = fields.String()
+    confidence = fields.Float()
+    reasoning = fields.String()
+    signals = fields.Dict(metadata={"description": "Every feature: value, contribution, label"})
+    model = fields.String(metadata={"description": "lightgbm or rules"})
+    model_version = fields.String(allow_none=True)
+    price = fields.Float(metadata={"description": "Close of the bar the decision used"})
+    bar_time = fields.DateTime(allow_none=True)
+    interval = fields.String(allow_none=True)
+    horizon_bars = fields.Integer(allow_none=True)
+    cost = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+    outcome_return = fields.Float(allow_none=True)
+    outcome_correct = fields.Boolean(allow_none=True)
+    scored_at = fields.DateTime(allow_none=True)
+
+
+def decision_payload(decision) -> dict:
+    return DecisionSchema().dump(decision)

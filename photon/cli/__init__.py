@@ -16,3 +16,10 @@ def routes() -> None:
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
         click.echo(f"{methods:20} {rule.rule}")
+
+
+def _register() -> None:
+    from photon.cli import backtest, market  # noqa: F401  (commands attach to photon_cli)
+
+
+_register()

@@ -1,9 +1,12 @@
 """Models, one module per concern; importing this package registers them all."""
 
 from photon.models.agent import AgentStatus
-from photon.models.decision import TradingDecision
+from photon.models.decision import DecisionModel, TradingDecision
 from photon.models.market import Bar, MarketData
 from photon.models.symbol import Symbol, Watch
 from photon.models.user import User
 
-__all__ = ["AgentStatus", "Bar", "MarketData", "Symbol", "TradingDecision", "User", "Watch"]
+__all__ = [
+    "AgentStatus", "Bar", "DecisionModel", "MarketData", "Symbol", "TradingDecision", "User",
+    "Watch",
+]

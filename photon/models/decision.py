@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from photon.extensions import db
@@ -30,6 +40,8 @@ class TradingDecision(db.Model):
     price: Mapped[float] = mapped_column(Float)
     bar_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     horizon_bars: Mapped[int | None]
+    interval: Mapped[str | None] = mapped_column(String(4))
+    cost: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Filled in by the scoring job once the horizon has passed.
     outcome_return: Mapped[float | None] = mapped_column(Float)
@@ -37,3 +49,22 @@ class TradingDecision(db.Model):
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     symbol: Mapped[Symbol] = relationship(lazy="joined")
+
+
+class DecisionModel(db.Model):
+    """A trained model for one symbol and bar interval, stored with what it was trained on and
+    how it did out of sample; decisions name the version they used."""
+
+    __tablename__ = "decision_models"
+    __table_args__ = (UniqueConstraint("symbol_id", "interval", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    symbol_id: Mapped[int] = mapped_column(ForeignKey("symbols.id", ondelete="CASCADE"))
+    interval: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(64))
+    train_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    train_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

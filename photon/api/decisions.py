@@ -1,0 +1,102 @@
+"""/api/trading/decisions: decide now, history, and statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from photon import decisions
+from photon.agents import decider
+from photon.agents.decision.scoring import ACTIONS
+from photon.api.schemas import DecisionSchema, decision_payload
+from photon.errors import Invalid, NotFound
+from photon.events import DECISION, emit, user_room
+from photon.extensions import db
+from photon.providers import get_providers
+
+blp = Blueprint("decisions", __name__, url_prefix="/api/trading/decisions",
+                description="BUY/SELL/HOLD decisions with their reasons")
+
+
+class DecisionQuerySchema(Schema):
+    symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    action = fields.String(load_default=None, validate=validate.OneOf(ACTIONS))
+    start = fields.AwareDateTime(default_timezone=UTC, load_default=None)
+    end = fields.AwareDateTime(default_timezone=UTC, load_default=None)
+
+
+class DecideSchema(Schema):
+    symbol_id = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class BucketSchema(Schema):
+    count = fields.Integer()
+    mean_confidence = fields.Float(allow_none=True)
+    scored = fields.Integer()
+    hit_rate = fields.Float(allow_none=True)
+
+
+class StatisticsSchema(Schema):
+    total = fields.Integer()
+    mean_confidence = fields.Float(allow_none=True)
+    scored = fields.Integer(metadata={"description": "Decisions whose horizon has passed"})
+    hit_rate = fields.Float(allow_none=True, metadata={"description": "Right / scored"})
+    by_action = fields.Dict(keys=fields.String(), values=fields.Nested(BucketSchema))
+    by_symbol = fields.Dict(keys=fields.String(), values=fields.Nested(BucketSchema))
+    by_model = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+def _filters(args: dict) -> dict:
+    if args["start"] and args["end"] and args["start"] >= args["end"]:
+        raise Invalid("start must be before end", errors={"start": ["Must be before end."]})
+    return args
+
+
+@blp.route("/")
+class Decisions(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(DecisionQuerySchema, location="query")
+    @blp.response(200, DecisionSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, args: dict, pagination_parameters):
+        """Your decisions, newest first; filter by symbol_id, action and [start, end)"""
+        rows, total = decisions.page(db.session, current_user.id, _filters(args),
+                                     pagination_parameters.page, pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return rows
+
+    @blp.arguments(DecideSchema)
+    @blp.response(201, DecisionSchema)
+    def post(self, data: dict):
+        """Decide now for one of your symbols (409 when there are too few bars)"""
+        decision = decider.decide_for(db.session, get_providers(), current_user.id,
+                                      data["symbol_id"])
+        emit(DECISION, decision_payload(decision), user_room(current_user.id))
+        return decision
+
+
+@blp.route("/<int:decision_id>/")
+class DecisionDetail(MethodView):
+    @jwt_required()
+    @blp.response(200, DecisionSchema)
+    def get(self, decision_id: int):
+        """One of your decisions"""
+        decision = decisions.get(db.session, current_user.id, decision_id)
+        if decision is None:
+            raise NotFound(f"No decision with id {decision_id}")
+        return decision
+
+
+@blp.route("/statistics/")
+class Statistics(MethodView):
+    @jwt_required()
+    @blp.arguments(DecisionQuerySchema, location="query")
+    @blp.response(200, StatisticsSchema)
+    def get(self, args: dict):
+        """Counts by action, symbol and model, mean confidence, and the realised hit rate"""
+        return decisions.statistics(db.session, current_user.id, _filters(args))

@@ -1,0 +1,87 @@
+"""``flask photon backtest``: a strategy over stored (or bundled) history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from photon.agents.decider import HORIZON_BARS, decision_interval, frame
+from photon.agents.decision import ModelConfig
+from photon.backtest.engine import STRATEGIES, run_backtest, write_equity_csv
+from photon.cli import photon_cli
+from photon.cli.market import symbol_row
+from photon.errors import PhotonError
+from photon.extensions import db
+from photon.market import history
+from photon.market.symbols import resolve
+from photon.market.types import CRYPTO
+from photon.marketdata import stored_bars
+
+MIN_STORED = 200
+
+
+def _bars(ticker_raw: str, source: str):
+    """Stored bars when there are enough, else the bundled real history for that ticker."""
+    resolved = resolve(ticker_raw)
+    interval = "1h" if resolved.asset_class == CRYPTO else "1d"
+    if source in ("auto", "db"):
+        symbol = symbol_row(ticker_raw)
+        interval = decision_interval(symbol)
+        rows = stored_bars(db.session, symbol.id, interval)
+        if len(rows) >= MIN_STORED or source == "db":
+            return frame(rows), interval, f"database ({len(rows)} bars)"
+    if (resolved.ticker, interval) not in history.bundled_series():
+        raise click.ClickException(
+            f"Too few stored bars for {resolved.ticker} and no bundled history; run "
+            f"`flask photon backfill {resolved.ticker} --interval {interval}` first")
+    df = history.load_bundled(resolved.ticker, interval)
+    return df, interval, f"bundled history ({len(df)} bars)"
+
+
+def _date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@photon_cli.command("backtest")
+@click.argument("symbol")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="model", show_default=True)
+@click.option("--start", help="ISO date; earlier bars only warm up indicators and train models")
+@click.option("--end", help="ISO date; later bars are dropped before anything runs")
+@click.option("--cash", type=float, default=10_000, show_default=True)
+@click.option("--commission", type=float, default=0.002, show_default=True)
+@click.option("--data", "source", type=click.Choice(("auto", "db", "bundled")), default="auto",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Equity curve CSV (default: backtest-SYMBOL-STRATEGY.csv)")
+def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cash: float,
+             commission: float, source: str, out: str | None) -> None:
+    """Backtest a strategy on SYMBOL and write the equity curve as CSV."""
+    try:
+        df, interval, origin = _bars(symbol, source)
+        crypto = resolve(symbol).asset_class == CRYPTO
+        click.echo(f"{resolve(symbol).ticker} {interval} from {origin}")
+        with click.progressbar(length=1000, label=strategy) as bar:
+            done = [0]
+
+            def progress(fraction: float) -> None:
+                step = int(fraction * 1000) - done[0]
+                if step > 0:
+                    bar.update(step)
+                    done[0] += step
+
+            result = run_backtest(
+                df, strategy, cash=cash, commission=commission, start=_date(start),
+                end=_date(end), progress=progress,
+                config=ModelConfig(horizon=HORIZON_BARS[interval]),
+                lot=1e-6 if crypto else 1.0,
+            )
+    except (PhotonError, ValueError) as exc:
+        raise click.ClickException(getattr(exc, "message", str(exc))) from exc
+    click.echo(result.summary())
+    path = out or f"backtest-{resolve(symbol).ticker}-{strategy}.csv"
+    write_equity_csv(result, path)
+    click.echo(f"equity curve: {path}")

@@ -1,0 +1,79 @@
+"""Reading decisions back: filtered pages and statistics, scoped to the user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from photon.models import Symbol, TradingDecision
+
+
+def _filtered(user_id: int, symbol_id: int | None, action: str | None, start: datetime | None,
+              end: datetime | None) -> Select:
+    query = select(TradingDecision).where(TradingDecision.user_id == user_id)
+    if symbol_id is not None:
+        query = query.where(TradingDecision.symbol_id == symbol_id)
+    if action is not None:
+        query = query.where(TradingDecision.action == action)
+    if start is not None:
+        query = query.where(TradingDecision.created_at >= start)
+    if end is not None:
+        query = query.where(TradingDecision.created_at < end)
+    return query
+
+
+def page(session: Session, user_id: int, filters: dict, page: int, page_size: int
+         ) -> tuple[list[TradingDecision], int]:
+    query = _filtered(user_id, **filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(TradingDecision.created_at.desc(), TradingDecision.id.desc())
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(rows), total
+
+
+def get(session: Session, user_id: int, decision_id: int) -> TradingDecision | None:
+    return session.scalars(select(TradingDecision).where(
+        TradingDecision.id == decision_id, TradingDecision.user_id == user_id)).first()
+
+
+def statistics(session: Session, user_id: int, filters: dict) -> dict:
+    base = _filtered(user_id, **filters).subquery()
+    correct = func.sum(case((base.c.outcome_correct.is_(True), 1), else_=0))
+    scored = func.count(base.c.scored_at)
+    by_action = {
+        action: {"count": count, "mean_confidence": mean, "scored": n_scored,
+                 "hit_rate": (hits / n_scored) if n_scored else None}
+        for action, count, mean, n_scored, hits in session.execute(
+            select(base.c.action, func.count(), func.avg(base.c.confidence), scored, correct)
+            .group_by(base.c.action).order_by(base.c.action)
+        )
+    }
+    by_symbol = {
+        ticker: {"count": count, "mean_confidence": mean, "scored": n_scored,
+                 "hit_rate": (hits / n_scored) if n_scored else None}
+        for ticker, count, mean, n_scored, hits in session.execute(
+            select(Symbol.ticker, func.count(), func.avg(base.c.confidence), scored, correct)
+            .join(Symbol, Symbol.id == base.c.symbol_id)
+            .group_by(Symbol.ticker).order_by(Symbol.ticker)
+        )
+    }
+    total, mean, n_scored, hits = session.execute(
+        select(func.count(), func.avg(base.c.confidence), scored, correct)
+    ).one()
+    by_model = {
+        model: count for model, count in session.execute(
+            select(base.c.model, func.count()).group_by(base.c.model).order_by(base.c.model))
+    }
+    return {
+        "total": total,
+        "mean_confidence": mean,
+        "scored": n_scored,
+        "hit_rate": (hits / n_scored) if n_scored else None,
+        "by_action": by_action,
+        "by_symbol": by_symbol,
+        "by_model": by_model,
+    }
