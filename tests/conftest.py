@@ -242,3 +242,31 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if POSTGRES_URL:
         terminalreporter.write_line(f"PostgreSQL-backed tests passed: {_pg_passed}")
+
+
+# --- jobs, run for real in this process ----------------------------------------------------------
+
+@pytest.fixture
+def worker_env(app_env, monkeypatch):
+    """Point the worker side (``workers.context``) at the same database and Redis as ``app``."""
+    from workers.context import get_app
+
+    for key, value in app_env.items():
+        monkeypatch.setenv(key, value)
+    get_app.cache_clear()
+    yield app_env
+    get_app.cache_clear()
+
+
+@pytest.fixture
+def run_jobs(worker_env, redis_client):
+    """Run every queued job with a real RQ SimpleWorker in burst mode."""
+    from rq import Queue, SimpleWorker
+
+    from workers.queues import QUEUES
+
+    def run() -> None:
+        queues = [Queue(name, connection=redis_client) for name in QUEUES]
+        SimpleWorker(queues, connection=redis_client).work(burst=True)
+
+    return run

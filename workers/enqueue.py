@@ -30,3 +30,25 @@ def enqueue_once(connection, queue: str, func: str, *args, job_id: str,
     if existing is not None and existing.get_status(refresh=False) in PENDING:
         return None
     return enqueue(connection, queue, func, *args, job_id=job_id, timeout=timeout)
+
+
+def queue_paper_execution(session, connection, user_id: int, decisions) -> list[str]:
+    """One execution job per BUY/SELL decision, when the user's paper execution runs.
+
+    The job id is derived from the decision, so a decision queued twice still runs once; the
+    execution agent's unique order-per-decision makes a rerun harmless too.
+    """
+    from photon.agents import status as agent_status
+    from photon.models.agent import EXECUTION
+    from workers.queues import EXECUTION as EXECUTION_QUEUE
+
+    tradeable = [d for d in decisions if d.action in ("BUY", "SELL")]
+    if not tradeable or user_id not in agent_status.running_user_ids(session, EXECUTION):
+        return []
+    queued = []
+    for decision in tradeable:
+        job = enqueue_once(connection, EXECUTION_QUEUE, "workers.execution.execute_decision",
+                           decision.id, job_id=f"execute-{decision.id}")
+        if job is not None:
+            queued.append(job.id)
+    return queued

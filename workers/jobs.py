@@ -139,12 +139,16 @@ def score_decisions() -> dict:
 
 
 def _announce_decisions(user_id: int, made: list) -> None:
+    """Tell the user's clients, then hand BUY/SELL decisions to paper execution if it runs."""
     from photon.api.schemas import decision_payload
     from photon.events import DECISION, emit, user_room
+    from photon.extensions import db, get_redis
+    from workers.enqueue import queue_paper_execution
 
     url = get_app().config["PHOTON"].effective_redis_url
     for decision in made:
         emit(DECISION, decision_payload(decision), user_room(user_id), redis_url=url)
+    queue_paper_execution(db.session, get_redis(), user_id, made)
 
 
 def _record(user_id: int, agent: str, error: str | None, **counts) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import redis
+from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
@@ -15,8 +17,9 @@ from photon.agents.decision.scoring import ACTIONS
 from photon.api.schemas import DecisionSchema, decision_payload
 from photon.errors import Invalid, NotFound
 from photon.events import DECISION, emit, user_room
-from photon.extensions import db
+from photon.extensions import db, get_redis
 from photon.providers import get_providers
+from workers.enqueue import queue_paper_execution
 
 blp = Blueprint("decisions", __name__, url_prefix="/api/trading/decisions",
                 description="BUY/SELL/HOLD decisions with their reasons")
@@ -77,6 +80,11 @@ class Decisions(MethodView):
         decision = decider.decide_for(db.session, get_providers(), current_user.id,
                                       data["symbol_id"])
         emit(DECISION, decision_payload(decision), user_room(current_user.id))
+        try:
+            queue_paper_execution(db.session, get_redis(), current_user.id, [decision])
+        except redis.RedisError as exc:
+            # The decision is stored and shown; only its paper order waits for Redis.
+            current_app.logger.warning("paper execution not queued: %s", exc)
         return decision
 
 
