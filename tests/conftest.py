@@ -104,6 +104,40 @@ def redis_client(redis_url):
     client.close()
 
 
+# --- a local fake exchange: the real provider code talks to it over HTTP ---------------------
+
+@pytest.fixture(scope="session")
+def exchange():
+    from tests.fakes import FakeExchange
+    from tests.fakes.yahoo_api import Stock
+
+    with FakeExchange() as fx:
+        for stock in (Stock("TSLA", "Tesla, Inc.", 250.0, 1277818200),
+                      Stock("BRK-B", "Berkshire Hathaway Inc. New", 450.0, 831648600,
+                            exchange="NYQ", full_exchange="NYSE"),
+                      Stock("^GSPC", "S&P 500", 5900.0, -1325583000, exchange="SNP",
+                            full_exchange="SNP", instrument_type="INDEX")):
+            fx.yahoo.add_stock(stock)
+        yield fx
+
+
+@pytest.fixture(autouse=True)
+def _exchange_is_clean(request):
+    """Faults and call counts never leak from one test into the next."""
+    if "exchange" not in request.fixturenames:
+        yield
+        return
+    from yfinance.data import YfData
+
+    fx = request.getfixturevalue("exchange")
+    fx.clear_faults()
+    fx.reset_calls()
+    # yfinance memoises responses process-wide, failed ones included.
+    YfData.cache_get.cache_clear()
+    yield
+    fx.clear_faults()
+
+
 # --- databases --------------------------------------------------------------------------------
 
 def _migrate(url: str, redis_url: str) -> None:
@@ -168,8 +202,9 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app_env(backend, database_urls, redis_url):
-    return _env(database_urls[backend], redis_url)
+def app_env(backend, database_urls, redis_url, exchange):
+    return _env(database_urls[backend], redis_url, PHOTON_BYBIT_URL=exchange.url,
+                PHOTON_YAHOO_URL=exchange.url, PHOTON_PROVIDER_TIMEOUT="1")
 
 
 @pytest.fixture

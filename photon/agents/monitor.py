@@ -49,8 +49,9 @@ class CycleResult:
         return not self.source_errors
 
 
-def fetch_and_store(session: Session, providers: Providers, symbols: Sequence[Symbol]
-                    ) -> CycleResult:
+def fetch_and_store(
+    session: Session, providers: Providers, symbols: Sequence[Symbol]
+) -> CycleResult:
     result = CycleResult()
     by_source: dict[str, list[Symbol]] = defaultdict(list)
     for symbol in symbols:
@@ -88,8 +89,9 @@ class MonitorRun:
     symbols_by_user: dict[int, list[Symbol]]
 
 
-def run_cycle(session: Session, providers: Providers, user_ids: Sequence[int] | None = None
-              ) -> MonitorRun:
+def run_cycle(
+    session: Session, providers: Providers, user_ids: Sequence[int] | None = None
+) -> MonitorRun:
     """One monitoring cycle for the users whose monitor runs (or ``user_ids``).
 
     Symbols are fetched once however many users watch them; each user's status then reflects
@@ -97,10 +99,15 @@ def run_cycle(session: Session, providers: Providers, user_ids: Sequence[int] | 
     """
     if user_ids is None:
         user_ids = agent_status.running_user_ids(session, MARKET_MONITOR)
-    pairs = session.execute(
-        select(Watch.user_id, Symbol).join(Symbol, Symbol.id == Watch.symbol_id)
-        .where(Watch.user_id.in_(list(user_ids)))
-    ).all() if user_ids else []
+    pairs = (
+        session.execute(
+            select(Watch.user_id, Symbol)
+            .join(Symbol, Symbol.id == Watch.symbol_id)
+            .where(Watch.user_id.in_(list(user_ids)))
+        ).all()
+        if user_ids
+        else []
+    )
     symbols_by_user: dict[int, list[Symbol]] = defaultdict(list)
     unique: dict[int, Symbol] = {}
     for user_id, symbol in pairs:
@@ -112,10 +119,14 @@ def run_cycle(session: Session, providers: Providers, user_ids: Sequence[int] | 
         status = statuses.get(user_id) or agent_status.get(session, user_id, MARKET_MONITOR)
         statuses[user_id] = status
         sources = {s.source for s in symbols_by_user.get(user_id, [])}
-        errors = [f"{src}: {cycle.source_errors[src].message}"
-                  for src in sorted(sources) if src in cycle.source_errors]
+        errors = [
+            f"{src}: {cycle.source_errors[src].message}"
+            for src in sorted(sources)
+            if src in cycle.source_errors
+        ]
         agent_status.record_run(
-            status, "; ".join(errors) or None,
+            status,
+            "; ".join(errors) or None,
             counters={"symbols_watched": len(symbols_by_user.get(user_id, []))},
         )
     session.commit()

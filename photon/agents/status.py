@@ -33,11 +33,13 @@ def get(session: Session, user_id: int, agent: str) -> AgentStatus:
 
 
 def running_user_ids(session: Session, agent: str) -> list[int]:
-    return list(session.scalars(
-        select(AgentStatus.user_id).where(
-            AgentStatus.agent == agent, AgentStatus.state.in_((RUNNING, DEGRADED))
-        ).order_by(AgentStatus.user_id)
-    ))
+    return list(
+        session.scalars(
+            select(AgentStatus.user_id)
+            .where(AgentStatus.agent == agent, AgentStatus.state.in_((RUNNING, DEGRADED)))
+            .order_by(AgentStatus.user_id)
+        )
+    )
 
 
 def start(session: Session, user_id: int, agent: str) -> AgentStatus:
@@ -54,8 +56,9 @@ def stop(session: Session, user_id: int, agent: str) -> AgentStatus:
     return status
 
 
-def record_run(status: AgentStatus, error: str | None, at: datetime | None = None,
-               counters: dict | None = None) -> None:
+def record_run(
+    status: AgentStatus, error: str | None, at: datetime | None = None, counters: dict | None = None
+) -> None:
     """Count a cycle. An error degrades a running agent; the next clean cycle restores it."""
     at = at or utcnow()
     status.last_run_at = at
