@@ -31,6 +31,8 @@ def create_app(test_config: Mapping[str, str] | None = None, *, web: bool = Fals
     environ = {**os.environ, **(test_config or {})}
     settings = Settings.from_env(environ)
     _configure(app, settings)
+    # Blocking C-level I/O (curl_cffi) must leave the event loop when eventlet serves the web.
+    app.config["PHOTON_GREEN"] = web and settings.async_mode == "eventlet"
     _init_extensions(app, settings, web)
     _register_blueprints(app)
     _register_cli(app)

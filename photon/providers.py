@@ -21,10 +21,47 @@ from photon.market.types import SymbolInfo
 REPLAY_ANCHOR_KEY = "photon:replay:anchor"
 
 
+class _Offloaded:
+    """A provider whose calls run in eventlet's OS-thread pool.
+
+    Under eventlet, ``requests`` (pybit) is greened by monkey-patching, but yfinance's curl_cffi
+    does its I/O in C and would freeze every greenlet of the web process, Socket.IO included,
+    for the length of the call.
+    """
+
+    def __init__(self, provider) -> None:
+        self._provider = provider
+        self.name = provider.name
+
+    def __getattr__(self, attr: str):
+        return getattr(self._provider, attr)
+
+    def describe(self, ticker):
+        return _tpool(self._provider.describe, ticker)
+
+    def quotes(self, tickers):
+        return _tpool(self._provider.quotes, tickers)
+
+    def bars(self, ticker, interval, start, end):
+        return _tpool(self._provider.bars, ticker, interval, start, end)
+
+
+def _tpool(fn, *args):
+    from eventlet import tpool
+
+    return tpool.execute(fn, *args)
+
+
+class _OffloadingProviders(Providers):
+    def _build(self, key: str):
+        return _Offloaded(super()._build(key))
+
+
 def get_providers() -> Providers:
     providers = current_app.extensions.get("photon.providers")
     if providers is None:
-        providers = Providers(
+        kind = _OffloadingProviders if current_app.config.get("PHOTON_GREEN") else Providers
+        providers = kind(
             current_app.config["PHOTON"],
             tz_cache_dir=os.path.join(current_app.instance_path, "yfinance-tz"),
             replay_anchor=_replay_anchor(
