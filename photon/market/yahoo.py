@@ -1,25 +1,25 @@
-"""Stock and index data from Yahoo Finance through yfinance's chart API.
+"""Stock and index data from Yahoo Finance through yfinance.
 
-Yahoo's chart endpoint serves one symbol per request; there is no batch form of it, so N tickers
-cost N chart requests whichever yfinance entry point is used. ``yf.download()`` is a loop of
-``Ticker.history()`` (``multi._download_one``), and in yfinance 1.7.0 it keeps each symbol's error
-in a private per-call context and only logs it (``yf.shared._ERRORS`` is no longer written), which
-leaves "delisted" and "timed out" indistinguishable from outside. So this provider makes that
-same loop itself: ``Ticker(symbol).history()`` per symbol, with yfinance told to raise
-(``config.debug.hide_exceptions = False``), which yields typed errors per symbol and the chart
-``meta`` (currency, exchange, names, ``regularMarketPrice``) at no extra cost.
+Quotes come from Yahoo's v7 quote endpoint, many symbols per request (``yahoo_quotes``): once
+yfinance holds a cookie and crumb, one HTTP request per ``QUOTE_CHUNK_SIZE`` (100) tickers, so a
+monitoring cycle of 3 tickers costs 1 request and one of 1,000 tickers 10. The first call on a
+session first fetches the cookie (fc.yahoo.com) and the crumb: 2 more requests, or 3 when
+yfinance's disk cookie cache cannot hold the cookie (it then visits fc.yahoo.com twice), as with
+a ``base_url``. After that yfinance keeps the crumb in memory and ``keep_cookie`` spares it the
+cookie visit it would otherwise make before every request.
 
-Calls per symbol: one chart request, plus, the first time yfinance meets a symbol, one more small
-chart request (``range=1d``) to learn its timezone, which it then keeps in its tz cache on disk
-(``tz_cache_dir``). A 4xx/5xx answer makes yfinance renew its cookie and crumb and repeat the
-request once.
+Bars come from the chart API, which serves one symbol per request: ``Ticker(symbol).history()``
+with yfinance told to raise (``config.debug.hide_exceptions = False``), which yields typed errors.
+The first time yfinance meets a symbol it asks one more small chart (``range=1d``) for its timezone,
+then keeps that in its tz cache on disk (``tz_cache_dir``).
 
-Quotes: ``price`` is the chart meta's ``regularMarketPrice`` (the live price, free with the chart),
-falling back to the last daily close; ``change`` is against the previous daily close; ``bid`` and
-``ask`` are not in the chart API and stay ``None``.
+``describe`` reads the same v7 row as the quotes (name, currency, exchange, quote type), and falls
+back to the chart meta when the v7 endpoint refuses cookie and crumb (the chart needs no crumb).
+Quotes fill the describe cache too, so describing a watched ticker costs nothing.
 
-yfinance keeps process-wide state (one ``YfData`` session singleton, global config), so calls
-into it are serialised by a module lock.
+A 4xx/5xx answer makes yfinance renew cookie and crumb and repeat the request once, on either path.
+yfinance keeps process-wide state (one ``YfData`` session singleton, global config), so calls into
+it are serialised by ``YF_LOCK``.
 """
 
 from __future__ import annotations
@@ -37,35 +37,30 @@ import pandas as pd
 import yfinance as yf
 from yfinance import data as yf_data
 
-from photon.errors import Invalid, ProviderError, ProviderUnavailable, SymbolNotFound
+from photon.errors import Invalid, ProviderError, ProviderUnavailable, RateLimited, SymbolNotFound
 from photon.market.retry import DEFAULT_BASE_DELAY, DEFAULT_BUDGET, DEFAULT_MAX_DELAY, retrying
-from photon.market.types import CRYPTO, INDEX, STOCK, YAHOO, Bar, Quote, SymbolInfo
-from photon.market.yahoo_errors import NoPrices, to_photon_error
-from photon.market.yahoo_session import YahooSession
-
-_YF_LOCK = threading.Lock()
+from photon.market.types import YAHOO, Bar, Quote, SymbolInfo
+from photon.market.yahoo_errors import NoPrices, QuoteAuthRefused, to_photon_error
+from photon.market.yahoo_quotes import QUOTE_CHUNK_SIZE, chunks, fetch_rows, to_info, to_quote
+from photon.market.yahoo_session import YF_LOCK, YahooSession, yfinance_data
 
 INTERVALS = {"1m": "1m", "5m": "5m", "1h": "1h", "1d": "1d"}
 # Yahoo serves intraday bars only this far back (days), and 1m bars 8 days per request at most.
 INTRADAY_HISTORY_DAYS = {"1m": 30, "5m": 60, "1h": 730}
 ONE_MINUTE_WINDOW = timedelta(days=7)
 DESCRIBE_TTL = 3600.0
-# Stop asking for the rest of a batch after this many symbols in a row failed to transport.
+# Stop asking for the rest of a batch after this many quote requests in a row failed.
 MAX_CONSECUTIVE_FAILURES = 2
+# What ``describe`` reads from a chart meta when it falls back to the chart.
 META_KEYS = (
     "currency",
     "symbol",
     "exchangeName",
     "fullExchangeName",
     "instrumentType",
-    "regularMarketTime",
-    "regularMarketPrice",
-    "regularMarketVolume",
-    "chartPreviousClose",
     "longName",
     "shortName",
 )
-ASSET_CLASSES = {"INDEX": INDEX, "CRYPTOCURRENCY": CRYPTO}
 
 
 class YahooProvider:
@@ -75,6 +70,7 @@ class YahooProvider:
     real hosts are used. ``timeout`` caps each HTTP request and ``budget`` one call with its
     retries. ``tz_cache_dir`` is where yfinance keeps its timezone and cookie caches. A
     ``session`` of your own replaces ``YahooSession`` (and with it the URL rewrite and deadline).
+    ``quote_chunk`` is how many tickers go in one quote request.
     """
 
     name = YAHOO
@@ -91,6 +87,7 @@ class YahooProvider:
         base_delay: float = DEFAULT_BASE_DELAY,
         max_delay: float = DEFAULT_MAX_DELAY,
         describe_ttl: float = DESCRIBE_TTL,
+        quote_chunk: int = QUOTE_CHUNK_SIZE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -109,6 +106,7 @@ class YahooProvider:
         }
         self._clock = clock
         self._describe_ttl = describe_ttl
+        self._quote_chunk = max(1, quote_chunk)
         self._described: dict[str, tuple[float, SymbolInfo]] = {}
         self._cache_lock = threading.Lock()
         # yfinance logs every failure it also raises; Photon reports them once, as its own errors.
@@ -121,32 +119,36 @@ class YahooProvider:
     # --- Provider API --------------------------------------------------------------------------
 
     def quotes(self, tickers: Sequence[str]) -> dict[str, Quote | ProviderError]:
-        """Latest quotes from a 5-day daily chart per ticker, fetched one after another.
+        """Latest quotes, ``quote_chunk`` tickers per v7 quote request, all within one budget.
 
-        An unknown ticker maps to ``SymbolNotFound``. A rate limit, or a transport failure before
-        any ticker succeeded, fails the whole call; later transport failures are reported per
-        ticker, and after ``MAX_CONSECUTIVE_FAILURES`` in a row the rest are not tried.
+        A ticker Yahoo does not return maps to ``SymbolNotFound``. A failure of the first request
+        fails the whole call. After a request succeeded, a failing one's tickers get its error;
+        after a rate limit, or ``MAX_CONSECUTIVE_FAILURES`` failed requests in a row, the rest
+        are not tried.
         """
         out: dict[str, Quote | ProviderError] = {}
-        wanted = list(dict.fromkeys(tickers))
+        batches = chunks(list(dict.fromkeys(tickers)), self._quote_chunk)
+        deadline = time.monotonic() + self._budget
         succeeded, failures_in_row = False, 0
-        for i, ticker in enumerate(wanted):
+        for i, batch in enumerate(batches):
             try:
-                frame, meta = self._history(ticker, period="5d", interval="1d")
-                out[ticker] = self._quote(ticker, frame, meta)
-                self._remember(ticker, meta)
-                succeeded, failures_in_row = True, 0
-            except SymbolNotFound as e:
-                out[ticker] = e
-            except ProviderUnavailable as e:
+                rows = self._quote_rows(batch, deadline)
+            except (ProviderUnavailable, RateLimited) as e:
                 if not succeeded:
                     raise
-                out[ticker] = e
+                out.update(dict.fromkeys(batch, e))
                 failures_in_row += 1
-                if failures_in_row >= MAX_CONSECUTIVE_FAILURES:
-                    for rest in wanted[i + 1 :]:
-                        out[rest] = ProviderUnavailable(YAHOO, f"not tried after: {e.reason}")
+                if isinstance(e, RateLimited) or failures_in_row >= MAX_CONSECUTIVE_FAILURES:
+                    rest = [t for later in batches[i + 1 :] for t in later]
+                    out.update(dict.fromkeys(rest, _not_tried(e)))
                     break
+                continue
+            succeeded, failures_in_row = True, 0
+            for ticker in batch:
+                row = rows.get(ticker.upper())
+                out[ticker] = SymbolNotFound(ticker) if row is None else to_quote(ticker, row)
+                if row is not None:
+                    self._remember(ticker, row)
         return out
 
     def bars(self, ticker: str, interval: str, start: datetime, end: datetime) -> list[Bar]:
@@ -172,24 +174,47 @@ class YahooProvider:
         return [bars[t] for t in sorted(bars)]
 
     def describe(self, ticker: str) -> SymbolInfo:
-        """Name, currency and exchange from the chart meta; cached for ``describe_ttl`` seconds."""
+        """Name, currency and exchange from the v7 quote row; cached for ``describe_ttl`` seconds.
+
+        When the quote endpoint refuses cookie and crumb, the chart meta answers instead.
+        """
         with self._cache_lock:
             cached = self._described.get(ticker)
         if cached and cached[0] > self._clock():
             return cached[1]
-        _, meta = self._history(ticker, period="5d", interval="1d")
-        if not meta.get("symbol") and not meta.get("currency"):
+        deadline = time.monotonic() + self._budget
+        try:
+            row = self._quote_rows([ticker], deadline).get(ticker.upper())
+        except QuoteAuthRefused:
+            _, meta = self._history(ticker, deadline, period="5d", interval="1d")
+            if not meta.get("symbol") and not meta.get("currency"):
+                raise SymbolNotFound(ticker) from None
+            row = {**meta, "quoteType": meta.get("instrumentType")}
+            row.setdefault("exchange", meta.get("exchangeName"))
+        if row is None:
             raise SymbolNotFound(ticker)
-        return self._remember(ticker, meta)
+        return self._remember(ticker, row)
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _history(self, ticker: str, **params: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def _quote_rows(self, batch: list[str], deadline: float) -> dict[str, dict[str, Any]]:
+        """One v7 quote request for ``batch``, retried while ``deadline`` allows."""
+
+        def once() -> dict[str, dict[str, Any]]:
+            with YF_LOCK, self._deadline(deadline):
+                return fetch_rows(self._session, batch, self._timeout)
+
+        return retrying(once, **{**self._retry, "budget": max(0.0, deadline - time.monotonic())})
+
+    def _history(
+        self, ticker: str, deadline: float | None = None, **params: Any
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         """One ``Ticker.history`` call with retries; an empty frame when Yahoo has no prices."""
-        deadline = time.monotonic() + self._budget
+        deadline = deadline if deadline is not None else time.monotonic() + self._budget
 
         def once() -> tuple[pd.DataFrame, dict[str, Any]]:
-            with _YF_LOCK, _yfinance_raises(), self._deadline(deadline):
+            with YF_LOCK, _yfinance_raises(), self._deadline(deadline):
+                yfinance_data(self._session)
                 yf_ticker = yf.Ticker(ticker, session=self._session)
                 try:
                     frame = yf_ticker.history(
@@ -203,7 +228,7 @@ class YahooProvider:
                     frame = pd.DataFrame()
                 return frame, _meta(yf_ticker)
 
-        return retrying(once, **self._retry)
+        return retrying(once, **{**self._retry, "budget": max(0.0, deadline - time.monotonic())})
 
     @contextmanager
     def _deadline(self, at: float) -> Iterator[None]:
@@ -213,54 +238,23 @@ class YahooProvider:
         else:
             yield
 
-    def _quote(self, ticker: str, frame: pd.DataFrame, meta: Mapping[str, Any]) -> Quote:
-        closes = frame["Close"].dropna() if "Close" in frame else pd.Series(dtype=float)
-        price = _float(meta.get("regularMarketPrice"))
-        if price is None and closes.empty:
-            raise SymbolNotFound(ticker, f"No recent prices for {ticker!r}")
-        if price is None:
-            price = float(closes.iloc[-1])
-        prev = (
-            float(closes.iloc[-2]) if len(closes) >= 2 else _float(meta.get("chartPreviousClose"))
-        )
-        ts = _utc(meta.get("regularMarketTime")) or (
-            _utc(closes.index[-1]) if not closes.empty else datetime.now(UTC)
-        )
-        volume = _float(meta.get("regularMarketVolume"))
-        if volume is None and "Volume" in frame and not frame.empty:
-            volume = float(frame["Volume"].iloc[-1])
-        change = round(price - prev, 6) if prev else None
-        return Quote(
-            ticker=ticker,
-            price=price,
-            ts=ts,
-            source=YAHOO,
-            change=change,
-            change_pct=round(change / prev * 100, 6) if change is not None else None,
-            volume=volume,
-            bid=None,
-            ask=None,
-            currency=meta.get("currency") or "USD",
-        )
-
-    def _remember(self, ticker: str, meta: Mapping[str, Any]) -> SymbolInfo:
-        kind = str(meta.get("instrumentType") or "").upper()
-        info = SymbolInfo(
-            ticker=ticker,
-            asset_class=INDEX if ticker.startswith("^") else ASSET_CLASSES.get(kind, STOCK),
-            source=YAHOO,
-            name=meta.get("longName") or meta.get("shortName") or ticker,
-            currency=meta.get("currency") or "USD",
-            exchange=meta.get("fullExchangeName") or meta.get("exchangeName"),
-        )
+    def _remember(self, ticker: str, row: Mapping[str, Any]) -> SymbolInfo:
+        info = to_info(ticker, dict(row))
         with self._cache_lock:
             self._described[ticker] = (self._clock() + self._describe_ttl, info)
         return info
 
 
+def _not_tried(error: ProviderError) -> ProviderError:
+    """What the tickers of the requests not made after ``error`` get: a rate limit stays one."""
+    if isinstance(error, RateLimited):
+        return error
+    return ProviderUnavailable(YAHOO, f"not tried after: {getattr(error, 'reason', error)}")
+
+
 @contextmanager
 def _yfinance_raises() -> Iterator[None]:
-    """Make yfinance raise its errors instead of logging them; the caller holds ``_YF_LOCK``."""
+    """Make yfinance raise its errors instead of logging them; the caller holds ``YF_LOCK``."""
     previous = yf.config.debug.hide_exceptions
     yf.config.debug.hide_exceptions = False
     try:
@@ -327,11 +321,3 @@ def _utc(value: Any) -> datetime | None:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
-
-
-def _float(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if out != out else out  # NaN is "unknown"

@@ -13,6 +13,9 @@ What reaches us, and why:
   are ``OSError`` subclasses, not ``requests`` exceptions.
 * ``JSONDecodeError``/``KeyError``/``TypeError``: a body that is not the chart JSON. yfinance
   parses 5xx bodies too, so the last HTTP status decides between "HTTP 502" and "garbage".
+
+The v7 quote path (``yahoo_quotes``) reads the HTTP answer itself; only exceptions raised on the
+way (network, ``YFRateLimitError``) come through here.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ NOT_FOUND_HINTS = ("delisted", "not found", "no data found")
 
 class NoPrices(ProviderError):
     """Yahoo knows the symbol but had no bars for the asked window; not raised past the provider."""
+
+
+class QuoteAuthRefused(ProviderUnavailable):
+    """The v7 quote endpoint refused cookie and crumb (401/403) even after yfinance renewed them.
+
+    Still a ``ProviderUnavailable`` to callers; ``describe`` falls back to the chart API on it,
+    which needs no crumb.
+    """
 
 
 def to_photon_error(symbol: str, exc: BaseException, status: int | None) -> ProviderError:

@@ -10,6 +10,9 @@ It is a curl_cffi session impersonating Chrome, as yfinance's own default is, wi
   keeping path and query, so tests and demos can run against a local server.
 * **The last HTTP status.** yfinance does not raise on a 5xx chart response; it tries to parse the
   body. Knowing the status lets the provider report "HTTP 502" rather than "garbage".
+
+yfinance itself keeps one process-wide ``YfData`` (its session, cookie and crumb) and global config;
+``YF_LOCK`` serialises every use of it, and ``yfinance_data`` hands it the session to use.
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from curl_cffi import requests as curl_requests
+from yfinance.data import YfData
 
 YAHOO_DOMAIN = "yahoo.com"
+
+# Held around every call into yfinance: its YfData singleton and its config are process-wide.
+YF_LOCK = threading.Lock()
+_bound_session: Any = None
 
 
 class BudgetExhausted(curl_requests.exceptions.Timeout):
@@ -84,3 +92,48 @@ class YahooSession(curl_requests.Session):
                 raise BudgetExhausted("Photon's time budget for this call is spent")
             timeout = min(timeout, left)
         return timeout
+
+
+# --- yfinance's cookie and crumb ------------------------------------------------------------------
+#
+# ``YfData.get`` adds Yahoo's crumb to a request, fetching cookie and crumb first when it has none,
+# and on a 4xx/5xx answer switches cookie strategy, fetches both afresh and repeats the request
+# once. In 1.7.0 it keeps the crumb in memory (``_crumb``) but asks for the cookie on every
+# request: ``_get_cookie_basic`` skips the fc.yahoo.com visit only when ``_cookie`` is set, which
+# happens when the cookie was read back from yfinance's disk cache, and that cache keeps only a
+# cookie from a single yahoo.com domain (never one from ``base_url``, and not at all when the cache
+# folder is unusable). The two helpers below make that state follow the session instead. They set
+# private YfData attributes (``_crumb``, ``_cookie``, ``_cookie_strategy``), checked against
+# yfinance 1.7.0; should those go, they do nothing and a cycle costs one cookie visit more (the
+# provider tests count requests and would show it).
+
+
+def yfinance_data(session: Any) -> YfData:
+    """yfinance's ``YfData`` singleton, now using ``session``; the caller holds ``YF_LOCK``.
+
+    A crumb is only good with the cookie it was issued for, which lives in one session's jar: when
+    the session changes, the crumb and cookie yfinance holds are dropped, so the first request on
+    ``session`` fetches its own pair instead of failing with a foreign crumb.
+    """
+    global _bound_session
+    data = YfData(session=session)
+    if _bound_session is not session:
+        for attr, value in (("_crumb", None), ("_cookie", None), ("_cookie_strategy", "basic")):
+            if hasattr(data, attr):
+                setattr(data, attr, value)
+        _bound_session = session
+    return data
+
+
+def keep_cookie(data: YfData, session: Any) -> None:
+    """After a request Yahoo accepted, tell yfinance the session holds its cookie.
+
+    yfinance's own consent ("csrf") path does the same; its basic path relies on the disk cache
+    instead and, when that cannot supply the cookie, visits fc.yahoo.com before every request. A
+    rejected crumb still makes yfinance drop both and start again, so no stale cookie is kept.
+    """
+    if getattr(data, "_cookie", False) is not None:
+        return
+    cookies = session.cookies
+    if len(getattr(cookies, "jar", cookies)):
+        data._cookie = True

@@ -1,9 +1,14 @@
-"""Yahoo Finance's v8 chart API (and the session endpoints yfinance visits), in the real format.
+"""Yahoo Finance's v8 chart and v7 quote APIs (and the session endpoints yfinance visits).
 
 The chart ``meta`` is the recorded AAPL meta with its values replaced, bars follow the regular
 session of America/New_York (09:30 to 16:00 on weekdays; holidays are ignored), and an unknown
 symbol gets the recorded HTTP 404 body. AAPL's and GOOG's recorded daily bars are served verbatim
 for the dates they cover, with their dividend and split events.
+
+v7 quote rows carry the fields of a real AAPL row, priced like the chart meta; unknown symbols are
+left out, as Yahoo does. The crumb is checked (``expire_crumb`` makes the current one stale), a
+``fields`` list trims rows to those plus the fields Yahoo always sends, and more than
+``QUOTE_MAX_SYMBOLS`` symbols get the "internal-error" Yahoo has answered since March 2025.
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from .http import Reply, json_reply, load_bytes, load_json, text_reply
 DATA = Path(__file__).parent / "data" / "yahoo"
 NY = ZoneInfo("America/New_York")
 CRUMB = "PhotonFakeCrumb1"
+QUOTE_MAX_SYMBOLS = 100
+QUOTE_TOO_MANY = "Connection is deallocated and cannot be used anymore."
+# Sent whatever ``fields`` asks for (as listed by quantmod's getQuote.yahoo).
+QUOTE_ALWAYS = {
+    "language", "region", "quoteType", "marketState", "exchangeDataDelayedBy", "exchange",
+    "fullExchangeName", "market", "sourceInterval", "exchangeTimezoneName",
+    "exchangeTimezoneShortName", "gmtOffSetMilliseconds", "tradeable", "symbol",
+}  # fmt: skip
 
 INTERVAL_S = {
     "1m": 60, "2m": 120, "5m": 300, "15m": 900, "30m": 1800,
@@ -93,6 +106,12 @@ class YahooMarket:
         aapl = load_json(DATA / RECORDINGS["AAPL"][0])
         self._meta_template = aapl["chart"]["result"][0]["meta"]
         self._recorded = {sym: self._load_recording(*rec) for sym, rec in RECORDINGS.items()}
+        self.crumb = CRUMB
+
+    def expire_crumb(self) -> str:
+        """Make the crumb handed out so far stale (v7 quote answers 401); returns the new one."""
+        self.crumb = f"{CRUMB}x{zlib.crc32(self.crumb.encode()) % 10_000}"
+        return self.crumb
 
     @staticmethod
     def _load_recording(name: str, period1: int, period2: int) -> dict:
@@ -127,9 +146,9 @@ class YahooMarket:
         if path.startswith("/v10/finance/quoteSummary/"):
             return self.quote_summary(path.rsplit("/", 1)[1])
         if path == "/v7/finance/quote":
-            return self.quote(query.get("symbols", ""))
+            return self.quote(query)
         if path == "/v1/test/getcrumb":
-            return text_reply(200, CRUMB, "text/plain;charset=utf-8")
+            return text_reply(200, self.crumb, "text/plain;charset=utf-8")
         if path == "/":
             # fc.yahoo.com: the A3 cookie is the point, not the page.
             reply = text_reply(404, "<html><body>Not Found</body></html>")
@@ -151,7 +170,7 @@ class YahooMarket:
         if path.startswith("/v10/finance/quoteSummary/"):
             return self.quote_summary("")
         if path == "/v7/finance/quote":
-            return self.quote("")
+            return self.quote({**query, "symbols": ""})
         return self.handle(method, path, query)
 
     # --- chart ---------------------------------------------------------------------------------
@@ -330,7 +349,7 @@ class YahooMarket:
         pre = [[_period(d, PRE, OPEN)] for d in days]
         return {"pre": pre, "regular": regular, "post": [[_period(d, CLOSE, POST)] for d in days]}
 
-    # --- quote endpoints (only reached by yfinance's fallbacks) --------------------------------
+    # --- quote endpoints -----------------------------------------------------------------------
 
     def quote_summary(self, symbol: str) -> Reply:
         stock = self.stocks.get(symbol.upper()) if symbol else None
@@ -350,18 +369,67 @@ class YahooMarket:
             200, {"quoteSummary": {"result": [{"quoteType": quote_type}], "error": None}}
         )
 
-    def quote(self, symbols: str) -> Reply:
+    def quote(self, query: dict[str, str]) -> Reply:
+        if query.get("crumb") != self.crumb:
+            error = {"code": "Unauthorized", "description": "Invalid Crumb"}
+            return json_reply(401, {"finance": {"result": None, "error": error}})
+        symbols = list(dict.fromkeys(s.upper() for s in query.get("symbols", "").split(",") if s))
+        if len(symbols) > QUOTE_MAX_SYMBOLS:
+            error = {"code": "internal-error", "description": QUOTE_TOO_MANY}
+            return json_reply(200, {"quoteResponse": {"result": [], "error": error}})
         now = int(self.clock_s())
-        result = []
-        for sym in filter(None, symbols.split(",")):
-            stock = self.stocks.get(sym.upper())
-            if stock is not None:
-                result.append({
-                    "symbol": stock.symbol,
-                    "currency": stock.currency,
-                    "exchange": stock.exchange,
-                    "longName": stock.long_name,
-                    "regularMarketPrice": round(price_at(stock, self._last_trade(now)), 2),
-                    "exchangeTimezoneName": "America/New_York",
-                })  # fmt: skip
-        return json_reply(200, {"quoteResponse": {"result": result, "error": None}})
+        fields = set(filter(None, query.get("fields", "").split(","))) | QUOTE_ALWAYS
+        known = [self.stocks[sym] for sym in symbols if sym in self.stocks]
+        rows = [self.quote_row(stock, now, query) for stock in known]
+        if "fields" in query:
+            rows = [{k: v for k, v in row.items() if k in fields} for row in rows]
+        return json_reply(200, {"quoteResponse": {"result": rows, "error": None}})
+
+    def quote_row(self, stock: Stock, now: int, query: dict[str, str] | None = None) -> dict:
+        """The whole v7 quote row Yahoo would send for ``stock`` at ``now``."""
+        last = self._last_trade(now)
+        price = round(price_at(stock, last), 2)
+        day = datetime.fromtimestamp(last, NY).date()
+        before = day - timedelta(days=1)
+        while before.weekday() >= 5:
+            before -= timedelta(days=1)
+        prev = round(price_at(stock, _epoch(before, CLOSE)), 2)
+        change, opened = round(price - prev, 4), round(price_at(stock, _epoch(day, OPEN)), 2)
+        high, low = round(max(price, opened) * 1.004, 2), round(min(price, opened) * 0.996, 2)
+        state = _market_state(now)
+        quoted = state != "CLOSED"  # Yahoo sends bid and ask 0 while nothing trades
+        local = datetime.fromtimestamp(now, NY)
+        query = query or {}
+        return {
+            "language": query.get("lang", "en-US"), "region": query.get("region", "US"),
+            "quoteType": stock.instrument_type, "typeDisp": stock.instrument_type.title(),
+            "quoteSourceName": "Nasdaq Real Time Price", "triggerable": True,
+            "currency": stock.currency, "exchange": stock.exchange,
+            "fullExchangeName": stock.full_exchange, "financialCurrency": stock.currency,
+            "shortName": stock.long_name, "longName": stock.long_name,
+            "exchangeTimezoneName": "America/New_York",
+            "exchangeTimezoneShortName": local.tzname(),
+            "gmtOffSetMilliseconds": int(local.utcoffset().total_seconds() * 1000),
+            "market": "us_market", "esgPopulated": False, "marketState": state,
+            "tradeable": False, "priceHint": 2, "sourceInterval": 15, "exchangeDataDelayedBy": 0,
+            "firstTradeDateMilliseconds": stock.first_trade * 1000,
+            "regularMarketPrice": price, "regularMarketChange": change,
+            "regularMarketChangePercent": round(change / prev * 100, 6),
+            "regularMarketTime": last, "regularMarketPreviousClose": prev,
+            "regularMarketOpen": opened, "regularMarketDayHigh": high, "regularMarketDayLow": low,
+            "regularMarketDayRange": f"{low} - {high}",
+            "regularMarketVolume": 1_000_000 + zlib.crc32(stock.symbol.encode()) % 9_000_000,
+            "bid": round(price - 0.01, 2) if quoted else 0.0, "bidSize": 3 if quoted else 0,
+            "ask": round(price + 0.01, 2) if quoted else 0.0, "askSize": 2 if quoted else 0,
+            "fiftyTwoWeekLow": round(stock.price * 0.94, 2),
+            "fiftyTwoWeekHigh": round(stock.price * 1.06, 2),
+            "symbol": stock.symbol,
+        }  # fmt: skip
+
+
+def _market_state(now: int) -> str:
+    at = datetime.fromtimestamp(now, NY)
+    for state, start, end in (("PRE", PRE, OPEN), ("REGULAR", OPEN, CLOSE), ("POST", CLOSE, POST)):
+        if at.weekday() < 5 and start <= at.time() < end:
+            return state
+    return "CLOSED"
