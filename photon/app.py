@@ -122,7 +122,7 @@ def _init_extensions(app: Flask, settings: Settings, web: bool) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from photon import sockets
-    from photon.api import agents, auth, decisions, docs, health, market_data, symbols
+    from photon.api import agents, auth, decisions, docs, health, market_data, portfolio, symbols
     from photon.extensions import api
 
     api.register_blueprint(auth.blp)
@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(market_data.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(agents.blp)
+    api.register_blueprint(portfolio.blp)
     api.register_blueprint(health.blp)
     app.register_blueprint(docs.bp)
     sockets.init_app()

@@ -37,6 +37,27 @@ def _float(value: str) -> float:
     return float(value.strip())
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value.strip())
+    if not number >= 0:
+        raise ValueError(f"expected a number >= 0, got {value!r}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value.strip())
+    if not number > 0:
+        raise ValueError(f"expected a number > 0, got {value!r}")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value.strip())
+    if number < 1:
+        raise ValueError(f"expected an integer >= 1, got {value!r}")
+    return number
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -97,6 +118,27 @@ VARIABLES: tuple[Var, ...] = (
     Var("PHOTON_REPLAY_TICK", _float, 0.0,
         "Seconds per replayed bar. 0: the monitor interval."),
     Var("PHOTON_LOG_LEVEL", _text, "INFO", "Python log level."),
+    Var("PHOTON_PAPER_STARTING_CASH", _positive_float, 10000.0,
+        "Paper portfolio starting cash in USD (a user may reset to another amount)."),
+    Var("PHOTON_PAPER_FEE_CRYPTO", _non_negative_float, 0.001,
+        "Paper fee per side for crypto, as a fraction of notional (0.001 = 0.1%)."),
+    Var("PHOTON_PAPER_FEE_STOCK", _non_negative_float, 0.0,
+        "Paper fee per side for stocks, as a fraction of notional."),
+    Var("PHOTON_PAPER_SLIPPAGE", _non_negative_float, 0.0005,
+        "Paper slippage off the last price when a quote has no bid/ask (0.0005 = 5 bp)."),
+    Var("PHOTON_PAPER_MAX_QUOTE_AGE", _positive_float, 300.0,
+        "Seconds; an older quote gets no paper fill (stocks after the close are rejected). "
+        "Keep it above `PHOTON_REPLAY_TICK` when replaying slowly."),
+    Var("PHOTON_PAPER_POSITION_FRACTION", _non_negative_float, 0.1,
+        "Fraction of equity per paper BUY, scaled by the decision's confidence."),
+    Var("PHOTON_PAPER_MAX_POSITION_PCT", _positive_float, 0.25,
+        "Largest paper position per symbol, as a fraction of equity."),
+    Var("PHOTON_PAPER_MAX_POSITIONS", _positive_int, 10, "Most open paper positions at once."),
+    Var("PHOTON_PAPER_DAILY_LOSS_PCT", _positive_float, 0.05,
+        "Daily loss, as a fraction of the day's starting equity, that halts paper buys until "
+        "the next UTC midnight."),
+    Var("PHOTON_PAPER_COOLDOWN", _non_negative_float, 3600.0,
+        "Seconds after a paper fill before the same symbol may fill again (no flip-flop)."),
 )
 
 
@@ -121,6 +163,16 @@ class Settings:
     replay_start: str | None
     replay_tick: float
     log_level: str
+    paper_starting_cash: float
+    paper_fee_crypto: float
+    paper_fee_stock: float
+    paper_slippage: float
+    paper_max_quote_age: float
+    paper_position_fraction: float
+    paper_max_position_pct: float
+    paper_max_positions: int
+    paper_daily_loss_pct: float
+    paper_cooldown: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

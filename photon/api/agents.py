@@ -9,7 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from photon import watchlist
+from photon.agents import execution
 from photon.agents import status as agent_status
+from photon.api.portfolio import PaperSettingsSchema, PortfolioSchema, paper_settings
+from photon.api.portfolio import summary as portfolio_summary
 from photon.errors import ServiceUnavailable
 from photon.events import AGENT_STATUS, emit, user_room
 from photon.extensions import db, get_redis
@@ -132,11 +135,56 @@ class DecisionMaker(MethodView):
         return body
 
 
+class ExecutionStatusSchema(PortfolioSchema, StatusSchema):
+    counters = fields.Dict(metadata={"description": "orders_filled, orders_rejected, "
+                                                    "halted_until"})
+
+
+class ExecutionInSchema(Schema):
+    action = fields.String(required=True,
+                           validate=validate.OneOf(("start", "stop", "reset", "configure")))
+    starting_cash = fields.Float(validate=validate.Range(min=1, max=1e12),
+                                 metadata={"description": "With reset; default: as before"})
+    settings = fields.Nested(PaperSettingsSchema,
+                             metadata={"description": "With configure: your overrides"})
+
+    @validates_schema
+    def _fits_action(self, data: dict, **_kwargs) -> None:
+        if "starting_cash" in data and data["action"] != "reset":
+            raise ValidationError("starting_cash goes with reset.", "starting_cash")
+        if (data["action"] == "configure") != ("settings" in data):
+            raise ValidationError("settings goes with configure, and configure needs it.",
+                                  "settings")
+
+
+def execution_body() -> dict:
+    body = status_body(EXECUTION)
+    body.update(portfolio_summary(current_user.id))
+    body["counters"] = agent_status.get(db.session, current_user.id, EXECUTION).counters or {}
+    return body
+
+
 @blp.route("/execution/")
 class Execution(MethodView):
     decorators = [jwt_required()]
 
-    @blp.response(200, StatusSchema)
+    @blp.response(200, ExecutionStatusSchema)
     def get(self):
-        """Your paper-execution agent's status"""
-        return status_body(EXECUTION)
+        """Your paper-execution agent: state, mode paper, equity, cash, PnL, positions, orders"""
+        return execution_body()
+
+    @blp.arguments(ExecutionInSchema)
+    @blp.response(200, ExecutionStatusSchema)
+    def post(self, data: dict):
+        """Start or stop paper execution, reset the paper portfolio, or set your overrides"""
+        action = data["action"]
+        if action in ("start", "stop"):
+            _toggle(EXECUTION, action)
+        elif action == "reset":
+            execution.reset(db.session, current_user.id, data.get("starting_cash"),
+                            paper_settings())
+        else:
+            execution.configure(db.session, current_user.id, data["settings"], paper_settings())
+        body = execution_body()
+        announce(ExecutionStatusSchema().dump(body))
+        return body

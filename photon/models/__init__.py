@@ -3,6 +3,7 @@
 from photon.models.agent import AgentStatus
 from photon.models.decision import DecisionModel, TradingDecision
 from photon.models.market import Bar, MarketData
+from photon.models.paper import PaperOrder, Portfolio, Position  # noqa: F401
 from photon.models.symbol import Symbol, Watch
 from photon.models.user import User
 
