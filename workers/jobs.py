@@ -40,6 +40,7 @@ def _monitor(user_ids: list[int] | None) -> dict:
             emit(AGENT_STATUS, agent_status.payload(status, extra), user_room(user_id),
                  redis_url=url)
         _queue_auto_decisions(app)
+        _announce_paper_equity(app, url)
         summary = {
             "users": len(run.statuses),
             "quotes": len(run.cycle.quotes),
@@ -49,6 +50,19 @@ def _monitor(user_ids: list[int] | None) -> dict:
         db.session.remove()
     log.info("market update: %s", summary)
     return summary
+
+
+def _announce_paper_equity(app, url: str) -> None:
+    """Fresh quotes move paper equity: tell users whose paper execution runs."""
+    from photon.agents import status as agent_status
+    from photon.extensions import db
+    from photon.models.agent import EXECUTION
+    from photon.paper import PaperSettings
+    from workers.execution import announce_equity
+
+    users = agent_status.running_user_ids(db.session, EXECUTION)
+    if users:
+        announce_equity(users, PaperSettings.from_config(app.config["PHOTON"]), url)
 
 
 def _queue_auto_decisions(app) -> None:

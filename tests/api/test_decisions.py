@@ -1,4 +1,4 @@
-"""The Decision-Making agent through the API, on real bundled history served by the replay source."""
+"""The Decision-Making agent through the API, on real bundled history from the replay source."""
 
 from datetime import UTC, datetime, timedelta
 
