@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from photon import pagination
 from photon.models import Symbol, TradingDecision
 
 
@@ -26,13 +27,9 @@ def _filtered(user_id: int, symbol_id: int | None, action: str | None, start: da
 
 def page(session: Session, user_id: int, filters: dict, page: int, page_size: int
          ) -> tuple[list[TradingDecision], int]:
-    query = _filtered(user_id, **filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(TradingDecision.created_at.desc(), TradingDecision.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(rows), total
+    return pagination.page(
+        session, _filtered(user_id, **filters),
+        (TradingDecision.created_at.desc(), TradingDecision.id.desc()), page, page_size)
 
 
 def get(session: Session, user_id: int, decision_id: int) -> TradingDecision | None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from photon import pagination
 from photon.market.types import INTERVAL_SECONDS, Quote
 from photon.market.types import Bar as BarValue
 from photon.models import Bar, MarketData, Symbol, Watch
@@ -101,12 +102,8 @@ def history(session: Session, user_id: int, symbol_id: int | None, start: dateti
         query = query.where(MarketData.ts >= start)
     if end is not None:
         query = query.where(MarketData.ts < end)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(MarketData.ts.desc(), MarketData.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total
+    return pagination.page(session, query, (MarketData.ts.desc(), MarketData.id.desc()), page,
+                           page_size)
 
 
 def stored_bars(session: Session, symbol_id: int, interval: str, start: datetime | None = None,

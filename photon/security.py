@@ -15,9 +15,12 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
-from flask_jwt_extended import get_jwt
+from flask_jwt_extended import decode_token, get_jwt
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
 
 from photon.api.errors import error_response
+from photon.errors import Unauthorized
 from photon.extensions import db, get_redis, jwt
 from photon.models import User
 
@@ -62,6 +65,27 @@ def is_revoked(jti: str) -> bool:
     except redis.RedisError:
         log.warning("Redis unavailable: revocation of %s checked in this process only", jti)
         return False
+
+
+def verify(token: object, expected_type: str) -> dict[str, Any]:
+    """Claims of a valid, unrevoked ``expected_type`` token whose user exists; else Unauthorized.
+
+    For tokens that arrive outside the Authorization header (a refresh body, a Socket.IO auth
+    payload), so they pass the same checks the header path does.
+    """
+    if not token or not isinstance(token, str):
+        raise Unauthorized("Authentication required: no token given")
+    try:
+        claims = decode_token(token)
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise Unauthorized(f"Invalid token: {exc}") from None
+    if claims.get("type") != expected_type:
+        raise Unauthorized(f"Invalid token: expected a token of type {expected_type!r}")
+    if is_revoked(claims["jti"]):
+        raise Unauthorized("Token has been revoked")
+    if db.session.get(User, int(claims["sub"])) is None:
+        raise Unauthorized("The token's user no longer exists")
+    return claims
 
 
 def revoke_current(refresh_jti: str | None = None) -> None:

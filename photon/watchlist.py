@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from photon import pagination
 from photon.errors import NotFound
 from photon.extensions import db
 from photon.market.symbols import Resolved, resolve
@@ -62,11 +63,7 @@ def _create_symbol(info: SymbolInfo) -> Symbol:
 
 def page(user_id: int, page: int, page_size: int) -> tuple[list[Watch], int]:
     query = select(Watch).where(Watch.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(Watch.id).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total or 0
+    return pagination.page(db.session, query, (Watch.id,), page, page_size)
 
 
 def get(user_id: int, symbol_id: int) -> Watch:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import redis
 from flask import current_app
 from flask.views import MethodView
@@ -14,8 +12,8 @@ from marshmallow import Schema, fields, validate
 from photon import decisions
 from photon.agents import decider
 from photon.agents.decision.scoring import ACTIONS
-from photon.api.schemas import DecisionSchema, decision_payload
-from photon.errors import Invalid, NotFound
+from photon.api.schemas import DecisionSchema, TimeRangeSchema, decision_payload
+from photon.errors import NotFound
 from photon.events import DECISION, emit, user_room
 from photon.extensions import db, get_redis
 from photon.providers import get_providers
@@ -25,11 +23,9 @@ blp = Blueprint("decisions", __name__, url_prefix="/api/trading/decisions",
                 description="BUY/SELL/HOLD decisions with their reasons")
 
 
-class DecisionQuerySchema(Schema):
+class DecisionQuerySchema(TimeRangeSchema):
     symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     action = fields.String(load_default=None, validate=validate.OneOf(ACTIONS))
-    start = fields.AwareDateTime(default_timezone=UTC, load_default=None)
-    end = fields.AwareDateTime(default_timezone=UTC, load_default=None)
 
 
 class DecideSchema(Schema):
@@ -53,12 +49,6 @@ class StatisticsSchema(Schema):
     by_model = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-def _filters(args: dict) -> dict:
-    if args["start"] and args["end"] and args["start"] >= args["end"]:
-        raise Invalid("start must be before end", errors={"start": ["Must be before end."]})
-    return args
-
-
 @blp.route("/")
 class Decisions(MethodView):
     decorators = [jwt_required()]
@@ -68,7 +58,7 @@ class Decisions(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, args: dict, pagination_parameters):
         """Your decisions, newest first; filter by symbol_id, action and [start, end)"""
-        rows, total = decisions.page(db.session, current_user.id, _filters(args),
+        rows, total = decisions.page(db.session, current_user.id, args,
                                      pagination_parameters.page, pagination_parameters.page_size)
         pagination_parameters.item_count = total
         return rows
@@ -107,4 +97,4 @@ class Statistics(MethodView):
     @blp.response(200, StatisticsSchema)
     def get(self, args: dict):
         """Counts by action, symbol and model, mean confidence, and the realised hit rate"""
-        return decisions.statistics(db.session, current_user.id, _filters(args))
+        return decisions.statistics(db.session, current_user.id, args)

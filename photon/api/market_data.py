@@ -30,11 +30,6 @@ blp = Blueprint("market_data", __name__, url_prefix="/api/trading/market-data",
                 description="Quotes and bars of the symbols you watch")
 
 
-def _check_range(args: dict) -> None:
-    if args["start"] and args["end"] and args["start"] >= args["end"]:
-        raise Invalid("start must be before end", errors={"start": ["Must be before end."]})
-
-
 @blp.route("/")
 class History(MethodView):
     decorators = [jwt_required()]
@@ -44,7 +39,6 @@ class History(MethodView):
     @blp.paginate(page_size=100, max_page_size=1000)
     def get(self, args: dict, pagination_parameters):
         """Quote history, newest first; filter by symbol_id and [start, end)"""
-        _check_range(args)
         if args["symbol_id"] is not None:
             watchlist.get(current_user.id, args["symbol_id"])
         rows, total = marketdata.history(
@@ -99,7 +93,6 @@ class Bars(MethodView):
     @blp.response(200, BarSchema(many=True))
     def get(self, args: dict):
         """OHLCV bars in [start, end), oldest first; missing ranges are back-filled first"""
-        _check_range(args)
         symbol = watchlist.get(current_user.id, args["symbol_id"]).symbol
         interval = args["interval"]
         step = timedelta(seconds=INTERVAL_SECONDS[interval])

@@ -6,7 +6,6 @@ an exchange.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from flask import current_app
@@ -14,10 +13,12 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
+from photon import pagination
 from photon.agents import execution
-from photon.errors import Invalid, NotFound
+from photon.api.schemas import TimeRangeSchema
+from photon.errors import NotFound
 from photon.extensions import db
 from photon.models import PaperOrder
 from photon.paper import MODE, SIDES, STATUSES, PaperSettings
@@ -98,12 +99,10 @@ class PortfolioSchema(Schema):
     last_orders = fields.List(fields.Nested(OrderSchema))
 
 
-class OrderQuerySchema(Schema):
+class OrderQuerySchema(TimeRangeSchema):
     symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     side = fields.String(load_default=None, validate=validate.OneOf(SIDES))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    start = fields.AwareDateTime(default_timezone=UTC, load_default=None)
-    end = fields.AwareDateTime(default_timezone=UTC, load_default=None)
 
 
 def paper_settings() -> PaperSettings:
@@ -117,8 +116,6 @@ def summary(user_id: int) -> dict[str, Any]:
 
 
 def _orders(user_id: int, args: dict) -> Select:
-    if args["start"] and args["end"] and args["start"] >= args["end"]:
-        raise Invalid("start must be before end", errors={"start": ["Must be before end."]})
     query = select(PaperOrder).where(PaperOrder.user_id == user_id)
     for name in ("symbol_id", "side", "status"):
         if args[name] is not None:
@@ -149,14 +146,11 @@ class Orders(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, args: dict, pagination_parameters):
         """Your paper orders, newest first; filter by symbol_id, side, status and [start, end)"""
-        query = _orders(current_user.id, args)
-        pagination_parameters.item_count = db.session.scalar(
-            select(func.count()).select_from(query.subquery())) or 0
-        page, size = pagination_parameters.page, pagination_parameters.page_size
-        return db.session.scalars(
-            query.order_by(PaperOrder.created_at.desc(), PaperOrder.id.desc())
-            .offset((page - 1) * size).limit(size)
-        ).all()
+        rows, pagination_parameters.item_count = pagination.page(
+            db.session, _orders(current_user.id, args),
+            (PaperOrder.created_at.desc(), PaperOrder.id.desc()),
+            pagination_parameters.page, pagination_parameters.page_size)
+        return rows
 
 
 @blp.route("/orders/<int:order_id>/")

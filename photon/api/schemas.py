@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from photon.market.types import INTERVALS
 
@@ -48,8 +48,15 @@ class BarSchema(Schema):
 
 
 class TimeRangeSchema(Schema):
+    """``[start, end)``; a time without a zone is UTC."""
+
     start = fields.AwareDateTime(default_timezone=UTC, load_default=None)
     end = fields.AwareDateTime(default_timezone=UTC, load_default=None)
+
+    @validates_schema
+    def _ordered(self, data: dict, **_kwargs) -> None:
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("Must be before end.", "start")
 
 
 class MarketDataQuerySchema(TimeRangeSchema):
