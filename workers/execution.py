@@ -54,14 +54,14 @@ def announce_equity(user_ids: Iterable[int], settings, redis_url: str) -> None:
     Inside an app context. After a fill here; the market monitor may call it after storing
     quotes, for users whose paper execution runs, so equity moves reach clients as prices do.
     """
-    from photon.agents import execution
+    from photon.agents import portfolio as books
     from photon.agents import status as agent_status
     from photon.events import AGENT_STATUS, emit, user_room
     from photon.extensions import db
     from photon.models.agent import EXECUTION
 
     for user_id in user_ids:
-        summary = execution.portfolio_summary(db.session, user_id, settings)
+        summary = books.portfolio_summary(db.session, user_id, settings)
         status = agent_status.get(db.session, user_id, EXECUTION)
         db.session.commit()
         halted = summary["halted_until"]

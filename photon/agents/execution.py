@@ -29,48 +29,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photon import marketdata
+from photon.agents import portfolio as books
 from photon.agents import status as agent_status
-from photon.models import AgentStatus, MarketData, TradingDecision
+from photon.models import AgentStatus, TradingDecision
 from photon.models.agent import DEGRADED, EXECUTION, RUNNING
 from photon.models.paper import PaperOrder, Portfolio, Position
 from photon.models.types import utcnow
-from photon.paper import BUY, CURRENCY, FILLED, MODE, REJECTED, SELL, PaperSettings, fills, risk
+from photon.paper import BUY, CURRENCY, FILLED, REJECTED, SELL, PaperSettings, fills, risk
 
 HALTED = "halted for the day"
-LAST_ORDERS = 10
 
 
 @dataclass
 class Outcome:
     order: PaperOrder | None
     created: bool  # False when the order already existed (a rerun) or nothing was done
-
-
-def effective_settings(portfolio: Portfolio, base: PaperSettings) -> PaperSettings:
-    return base.with_overrides(portfolio.settings)
-
-
-def get_portfolio(session: Session, user_id: int,
-                  settings: PaperSettings | None = None) -> Portfolio:
-    """The user's portfolio, opened with the default starting cash on first use."""
-    portfolio = _portfolio(session, user_id)
-    if portfolio is not None:
-        return portfolio
-    cash = (settings or PaperSettings()).starting_cash
-    portfolio = Portfolio(user_id=user_id, starting_cash=cash, cash=cash, realised_pnl=0.0,
-                          fees_paid=0.0, settings={})
-    try:
-        with session.begin_nested():
-            session.add(portfolio)
-    except IntegrityError:
-        # A job and a request opened it at the same moment; use theirs.
-        portfolio = _portfolio(session, user_id)
-        assert portfolio is not None
-    return portfolio
-
-
-def _portfolio(session: Session, user_id: int) -> Portfolio | None:
-    return session.scalars(select(Portfolio).where(Portfolio.user_id == user_id)).first()
 
 
 def _lock(session: Session, user_id: int) -> Portfolio:
@@ -114,7 +87,7 @@ def run(session: Session, decision_id: int, settings: PaperSettings,
     if status.state not in (RUNNING, DEGRADED):
         session.commit()
         return Outcome(None, False)
-    get_portfolio(session, user_id, settings)
+    books.get_portfolio(session, user_id, settings)
     session.commit()
 
     portfolio = _lock(session, user_id)
@@ -127,7 +100,7 @@ def run(session: Session, decision_id: int, settings: PaperSettings,
         return Outcome(existing, False)
     try:
         order, halt_reason = _fill_or_reject(session, portfolio, decision,
-                                             effective_settings(portfolio, settings), now)
+                                             books.effective_settings(portfolio, settings), now)
         _record(status, order, portfolio, halt_reason, now)
         session.commit()
     except IntegrityError:
@@ -166,10 +139,10 @@ def _fill_or_reject(session: Session, portfolio: Portfolio, decision: TradingDec
     symbol = decision.symbol
     quote = marketdata.latest_quote(session, symbol.id)
     positions = list(session.scalars(select(Position).where(Position.user_id == decision.user_id)))
-    marks = latest_quotes(session, [p.symbol_id for p in positions])
+    marks = books.latest_quotes(session, [p.symbol_id for p in positions])
     fill = _Fill(session, portfolio, decision, cfg, now, positions,
                  next((p for p in positions if p.symbol_id == symbol.id), None),
-                 portfolio.cash + sum(p.quantity * _mark(p, marks) for p in positions))
+                 portfolio.cash + sum(p.quantity * books.mark(p, marks) for p in positions))
     _roll_day(fill)
 
     order = PaperOrder(
@@ -237,7 +210,7 @@ def _buy(fill: _Fill, order: PaperOrder, mark: float, rate: float) -> str | None
     if reason:
         return reason
     held = fills.Holding(position.quantity, position.avg_price) if position else None
-    ledger, holding, fee = fills.buy(_ledger(portfolio), held, quantity, price, rate)
+    ledger, holding, fee = fills.buy(books.ledger_of(portfolio), held, quantity, price, rate)
     order.status, order.quantity, order.fee = FILLED, quantity, fee
     fill.session.add(order)
     fill.session.flush()  # the order row first: it is what makes a second run stop
@@ -261,7 +234,7 @@ def _sell(fill: _Fill, order: PaperOrder, rate: float) -> str | None:
         return reason
     assert position is not None and order.price is not None
     held = fills.Holding(position.quantity, position.avg_price)
-    ledger, fee, pnl = fills.sell(_ledger(fill.portfolio), held, order.price, rate)
+    ledger, fee, pnl = fills.sell(books.ledger_of(fill.portfolio), held, order.price, rate)
     order.status, order.quantity, order.fee, order.realised_pnl = FILLED, held.quantity, fee, pnl
     fill.session.add(order)
     fill.session.flush()
@@ -282,11 +255,6 @@ def _last_fill_at(session: Session, user_id: int, symbol_id: int) -> datetime | 
             PaperOrder.user_id == user_id, PaperOrder.symbol_id == symbol_id,
             PaperOrder.status == FILLED)
     )
-
-
-def _ledger(portfolio: Portfolio) -> fills.Ledger:
-    return fills.Ledger(portfolio.starting_cash, portfolio.cash, portfolio.realised_pnl or 0.0,
-                        portfolio.fees_paid or 0.0)
 
 
 def _store(portfolio: Portfolio, ledger: fills.Ledger) -> None:
@@ -311,97 +279,13 @@ def _record(status: AgentStatus, order: PaperOrder, portfolio: Portfolio,
         status.last_error = None
 
 
-# --- reading -------------------------------------------------------------------------------------
-
-def latest_quotes(session: Session, symbol_ids: list[int]) -> dict[int, MarketData]:
-    """The newest stored quote of each symbol, in one query."""
-    if not symbol_ids:
-        return {}
-    newest = (
-        select(MarketData.symbol_id, func.max(MarketData.ts).label("ts"))
-        .where(MarketData.symbol_id.in_(symbol_ids)).group_by(MarketData.symbol_id).subquery()
-    )
-    rows = session.scalars(
-        select(MarketData).join(newest, (newest.c.symbol_id == MarketData.symbol_id)
-                                & (newest.c.ts == MarketData.ts))
-    )
-    return {row.symbol_id: row for row in rows}
-
-
-def _mark(position: Position, marks: dict[int, MarketData]) -> float:
-    # Without any quote the position is worth what it cost: no made-up gain or loss.
-    quote = marks.get(position.symbol_id)
-    return quote.price if quote is not None else position.avg_price
-
-
-def money_gap(session: Session, user_id: int) -> float:
-    """``fills.money_gap`` on the stored books; zero (to float rounding) after any history."""
-    portfolio = _portfolio(session, user_id)
-    if portfolio is None:
-        return 0.0
-    positions = session.scalars(select(Position).where(Position.user_id == user_id))
-    return fills.money_gap(_ledger(portfolio),
-                           [fills.Holding(p.quantity, p.avg_price) for p in positions])
-
-
-def portfolio_summary(session: Session, user_id: int, settings: PaperSettings | None = None,
-                      now: datetime | None = None, last_orders: int = LAST_ORDERS
-                      ) -> dict[str, Any]:
-    """Cash, equity and PnL marked at the latest stored quotes, positions and the last orders.
-
-    Opens the portfolio on first use; the caller commits.
-    """
-    now = now or utcnow()
-    base = settings or PaperSettings()
-    portfolio = get_portfolio(session, user_id, base)
-    positions = list(session.scalars(
-        select(Position).where(Position.user_id == user_id).order_by(Position.symbol_id)))
-    marks = latest_quotes(session, [p.symbol_id for p in positions])
-    rows = []
-    for p in positions:
-        quote = marks.get(p.symbol_id)
-        price = _mark(p, marks)
-        rows.append({
-            "symbol_id": p.symbol_id, "symbol": p.symbol.ticker,
-            "asset_class": p.symbol.asset_class, "quantity": p.quantity,
-            "avg_price": p.avg_price, "cost": p.quantity * p.avg_price, "price": price,
-            "quote_ts": quote.ts if quote else None, "market_value": p.quantity * price,
-            "unrealised_pnl": p.quantity * (price - p.avg_price), "opened_at": p.opened_at,
-        })
-    value = sum(r["market_value"] for r in rows)
-    equity = portfolio.cash + value
-    halted = portfolio.halted_until is not None and now < portfolio.halted_until
-    orders = session.scalars(
-        select(PaperOrder).where(PaperOrder.user_id == user_id)
-        .order_by(PaperOrder.created_at.desc(), PaperOrder.id.desc()).limit(last_orders)
-    ).all()
-    return {
-        "mode": MODE,
-        "currency": CURRENCY,
-        "starting_cash": portfolio.starting_cash,
-        "cash": portfolio.cash,
-        "equity": equity,
-        "positions_value": value,
-        "realised_pnl": portfolio.realised_pnl,
-        "unrealised_pnl": sum(r["unrealised_pnl"] for r in rows),
-        "fees_paid": portfolio.fees_paid,
-        "net_pnl": equity - portfolio.starting_cash,
-        "return_pct": (equity / portfolio.starting_cash - 1.0) * 100,
-        "halted_until": portfolio.halted_until if halted else None,
-        "day_start_equity": portfolio.day_start_equity,
-        "settings": effective_settings(portfolio, base).as_dict(),
-        "positions": rows,
-        "last_orders": list(orders),
-    }
-
-
 # --- changing ------------------------------------------------------------------------------------
 
 def reset(session: Session, user_id: int, starting_cash: float | None = None,
           settings: PaperSettings | None = None) -> Portfolio:
     """Start over: cash back to ``starting_cash`` (default: the user's current starting cash),
     no positions, no orders, no halt. Decisions made before the reset never fill afterwards."""
-    get_portfolio(session, user_id, settings)
+    books.get_portfolio(session, user_id, settings)
     session.commit()
     portfolio = _lock(session, user_id)
     session.execute(delete(Position).where(Position.user_id == user_id))
@@ -424,7 +308,7 @@ def reset(session: Session, user_id: int, starting_cash: float | None = None,
 def configure(session: Session, user_id: int, overrides: dict[str, Any],
               settings: PaperSettings | None = None) -> Portfolio:
     """Store per-user overrides of ``PaperSettings`` (merged into earlier ones)."""
-    get_portfolio(session, user_id, settings)
+    books.get_portfolio(session, user_id, settings)
     session.commit()
     portfolio = _lock(session, user_id)
     portfolio.settings = {**(portfolio.settings or {}), **overrides}

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
 from photon import pagination
-from photon.agents import execution
+from photon.agents import portfolio as books
 from photon.api.schemas import TimeRangeSchema
 from photon.errors import NotFound
 from photon.extensions import db
@@ -110,7 +110,7 @@ def paper_settings() -> PaperSettings:
 
 
 def summary(user_id: int) -> dict[str, Any]:
-    body = execution.portfolio_summary(db.session, user_id, paper_settings())
+    body = books.portfolio_summary(db.session, user_id, paper_settings())
     db.session.commit()  # the portfolio may just have been opened
     return body
 

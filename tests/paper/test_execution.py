@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from photon.agents import execution
+from photon.agents import portfolio as books
 from photon.agents import status as agent_status
 from photon.extensions import db
 from photon.models import PaperOrder, Portfolio, Position
@@ -57,7 +58,7 @@ def test_buy_and_sell_crypto_by_hand(ctx):
     assert portfolio.fees_paid == pytest.approx(0.009998 * (50_010.0 + 51_990.0) * 0.001)
     assert portfolio.cash == pytest.approx(
         10_000 + portfolio.realised_pnl - portfolio.fees_paid, abs=1e-9)
-    assert execution.money_gap(db.session, ctx) == pytest.approx(0.0, abs=1e-9)
+    assert books.money_gap(db.session, ctx) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_stock_fills_whole_shares_with_slippage_and_no_fee(ctx):
@@ -66,7 +67,7 @@ def test_stock_fills_whole_shares_with_slippage_and_no_fee(ctx):
     order = _run(ctx, aapl)
     # 1 000 at 200 × 1.0005 = 200.1 → 4.9975 → 4 shares
     assert (order.quantity, order.price, order.fee) == (4.0, pytest.approx(200.1), 0.0)
-    summary = execution.portfolio_summary(db.session, ctx, CFG, now=NOW)
+    summary = books.portfolio_summary(db.session, ctx, CFG, now=NOW)
     assert summary["cash"] == pytest.approx(10_000 - 800.4)
     assert summary["equity"] == pytest.approx(10_000 - 800.4 + 800.0)  # marked at the last
     assert summary["unrealised_pnl"] == pytest.approx(-0.4)
@@ -167,7 +168,7 @@ def test_daily_loss_halts_buys_for_the_day(ctx):
     f.quote(btc, 89.0, ts=at2, bid=89.0, ask=89.0, currency="USDT")
     assert _run(ctx, btc, cfg=cfg, at=at2).reason.startswith("halted for the day")
     assert _run(ctx, btc, "SELL", cfg=cfg, at=at2).status == "filled"
-    summary = execution.portfolio_summary(db.session, ctx, cfg, now=at2)
+    summary = books.portfolio_summary(db.session, ctx, cfg, now=at2)
     assert summary["halted_until"] == midnight
     # A new day, a new loss budget: buys fill again and the halt leaves the status.
     tomorrow = midnight + timedelta(hours=9)
@@ -176,7 +177,7 @@ def test_daily_loss_halts_buys_for_the_day(ctx):
     db.session.refresh(status)
     assert status.last_error is None and status.counters["halted_until"] is None
     assert status.counters["orders_filled"] == 4 and status.counters["orders_rejected"] == 2
-    assert execution.money_gap(db.session, ctx) == pytest.approx(0.0, abs=1e-9)
+    assert books.money_gap(db.session, ctx) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_hold_and_stopped_agent_make_no_order(ctx):
@@ -207,14 +208,14 @@ def test_reset_starts_over_and_old_decisions_stay_out(ctx):
     assert _run(ctx, btc).status == "filled"
     old = f.decision(ctx, btc, at=NOW)
     execution.reset(db.session, ctx, 25_000.0, CFG)
-    summary = execution.portfolio_summary(db.session, ctx, CFG)
+    summary = books.portfolio_summary(db.session, ctx, CFG)
     assert (summary["cash"], summary["equity"], summary["starting_cash"]) == (
         25_000.0, 25_000.0, 25_000.0)
     assert summary["positions"] == [] and summary["last_orders"] == []
     # The decision was made for the old portfolio: it does not fill into the new one.
     assert execution.execute(db.session, old, CFG, now=NOW) is None
     execution.reset(db.session, ctx, None, CFG)  # keeps the user's starting cash
-    assert execution.portfolio_summary(db.session, ctx, CFG)["starting_cash"] == 25_000.0
+    assert books.portfolio_summary(db.session, ctx, CFG)["starting_cash"] == 25_000.0
 
 
 def test_per_user_overrides(ctx):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from photon.agents import execution
+from photon.agents import portfolio as books
 from photon.extensions import db
 from photon.models import MarketData, PaperOrder, Portfolio, Position, TradingDecision
 from photon.paper import PaperSettings, fills
@@ -107,5 +108,5 @@ def test_execution_conserves_money(world, script):
         assert (again.id if again else None) == (order.id if order else None)
         portfolio = db.session.scalars(select(Portfolio)).first()
         assert portfolio is None or portfolio.cash >= 0.0
-        assert _close(execution.money_gap(db.session, user_id), 1e5)
+        assert _close(books.money_gap(db.session, user_id), 1e5)
     assert db.session.scalar(select(func.count()).select_from(PaperOrder)) == tradeable

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from photon.agents import execution
+from photon.agents import portfolio as books
 from photon.agents import status as agent_status
 from photon.events import channel
 from photon.extensions import db
@@ -176,7 +177,7 @@ def test_concurrent_executions_neither_lose_cash_nor_double_fill(app, alice):
         spent = sum(o.quantity * o.price + o.fee for o in orders)
         portfolio = db.session.scalars(select(Portfolio)).one()
         assert portfolio.cash == pytest.approx(10_000 - spent, abs=1e-6)
-        assert execution.money_gap(db.session, uid) == pytest.approx(0.0, abs=1e-9)
+        assert books.money_gap(db.session, uid) == pytest.approx(0.0, abs=1e-9)
 
 
 # --- a worker killed halfway -------------------------------------------------------------------
