@@ -53,6 +53,7 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
     cancelled = [job_id for job_id in existing if job_id not in wanted]
     for job_id in cancelled:
         scheduler.cancel(existing[job_id])
+        existing[job_id].delete()  # cancel() only unschedules; the hash would stay forever
     added = []
     for job_id, job in wanted.items():
         if job_id in existing:
@@ -64,11 +65,11 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
             repeat=None,
             queue_name=job.queue,
             timeout=job.timeout,
-            result_ttl=job.result_ttl,
+            result_ttl=max(job.result_ttl, 2 * job.interval),  # the next repeat reads the hash
             id=job_id,
         )
         # rq-scheduler has no failure_ttl argument; the job hash carries it to every repeat.
-        scheduled.failure_ttl = FAILURE_TTL
+        scheduled.failure_ttl = max(FAILURE_TTL, 2 * job.interval)
         scheduled.save()
         added.append(job_id)
     log.info("schedule: %d kept, %d added, %d cancelled",
