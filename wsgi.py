@@ -4,6 +4,7 @@ Eventlet must patch the standard library before anything else imports it, so thi
 one setting it needs straight from the environment and patches first.
 """
 
+import gc
 import os
 
 from dotenv import load_dotenv
@@ -23,6 +24,9 @@ from photon.app import create_app  # noqa: E402
 from photon.extensions import socketio  # noqa: E402
 
 app = create_app(web=True)
+# The app imports pandas, LightGBM and TA-Lib: ~180k long-lived objects that every full garbage
+# collection would walk again (~90 ms), stalling Socket.IO delivery. Freeze them out of the GC.
+gc.freeze()
 
 if __name__ == "__main__":
     settings = app.config["PHOTON"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -17,6 +17,9 @@ def enqueue(connection, queue: str, func: str, *args, job_id: str | None = None,
     return Queue(queue, connection=connection).enqueue(
         func, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
+        # A worker stopped by SIGTERM fails its running job; the jobs are idempotent, so one
+        # immediate retry finishes it on the next worker instead of losing it.
+        retry=Retry(max=1),
     )
 
 

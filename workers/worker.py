@@ -1,7 +1,9 @@
 """``python -m workers.worker``: an RQ worker on Photon's queues.
 
-HerokuWorker turns SIGTERM into a clean stop: the running job is interrupted and re-queued
-through RQ's failure handling, and the process exits without leaving a stale registration.
+HerokuWorker turns SIGTERM into a clean stop: a running job gets a few seconds, then fails with
+``ShutDownImminentException`` and the process exits without leaving a stale registration. One-off
+jobs are enqueued with one retry (``workers.enqueue``), so such a job runs again on the next
+worker; periodic jobs simply run at their next tick. Every job is idempotent.
 """
 
 from __future__ import annotations
