@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from photon.agents import monitor  # noqa: E402
 from photon.app import create_app  # noqa: E402
 from photon.extensions import db  # noqa: E402
-from photon.models import Symbol  # noqa: E402
+from photon.models import Symbol, User, Watch  # noqa: E402
 from photon.providers import get_providers  # noqa: E402
 from tests.fakes import FakeExchange  # noqa: E402
 
@@ -71,17 +71,29 @@ def run(kind: str, sizes: list[int], repeat: int, pg_url: str | None, redis_url:
                     [Symbol(ticker=t, asset_class="crypto", source="bybit") for t in pairs]
                     + [Symbol(ticker=t, asset_class="stock", source="yahoo") for t in stocks])
                 db.session.commit()
+                users = {}
                 for size in sizes:
-                    symbols = list(db.session.scalars(
-                        sa.select(Symbol).where(Symbol.ticker.in_(
-                            pairs[: size // 2] + stocks[: size - size // 2]))))
-                    monitor.fetch_and_store(db.session, get_providers(), symbols)  # warm-up
+                    # One user watching ``size`` symbols: a cycle is exactly what the periodic
+                    # job runs (load the union of watched symbols, fetch, upsert, statuses).
+                    user = User(username=f"bench{size}", email=f"bench{size}@example.com",
+                                password_hash="-")
+                    db.session.add(user)
+                    db.session.flush()
+                    wanted = pairs[: size // 2] + stocks[: size - size // 2]
+                    for symbol_id in db.session.scalars(
+                            sa.select(Symbol.id).where(Symbol.ticker.in_(wanted))):
+                        db.session.add(Watch(user_id=user.id, symbol_id=symbol_id))
+                    users[size] = user.id
+                db.session.commit()
+                for size in sizes:
+                    monitor.run_cycle(db.session, get_providers(), [users[size]])  # warm-up
                     times, net, calls = [], [], []
                     for _ in range(repeat):
                         time.sleep(1.05)  # the fake's clocks tick in seconds: new quote rows
                         fx.reset_calls()
                         started = time.perf_counter()
-                        result = monitor.fetch_and_store(db.session, get_providers(), symbols)
+                        result = monitor.run_cycle(db.session, get_providers(),
+                                                   [users[size]]).cycle
                         elapsed = time.perf_counter() - started
                         times.append(elapsed)
                         net.append(elapsed - fx.server_seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -32,11 +31,10 @@ def upsert_quotes(session: Session, rows: Sequence[tuple[int, Quote]]) -> int:
     """Store ``(symbol_id, quote)`` pairs; a refetch of the same timestamp updates in place."""
     if not rows:
         return 0
-    values = []
-    for symbol_id, quote in rows:
-        data = asdict(quote)
-        values.append({"symbol_id": symbol_id, "ts": quote.ts,
-                       **{k: data[k] for k in QUOTE_FIELDS}})
+    values = [
+        {"symbol_id": symbol_id, "ts": quote.ts, **{k: getattr(quote, k) for k in QUOTE_FIELDS}}
+        for symbol_id, quote in rows
+    ]
     stmt = _insert(session, MarketData)
     stmt = stmt.on_conflict_do_update(
         index_elements=["symbol_id", "ts"],

@@ -50,7 +50,7 @@ class CycleResult:
 
 
 def fetch_and_store(
-    session: Session, providers: Providers, symbols: Sequence[Symbol]
+    session: Session, providers: Providers, symbols: Sequence[Symbol], *, commit: bool = True
 ) -> CycleResult:
     result = CycleResult()
     by_source: dict[str, list[Symbol]] = defaultdict(list)
@@ -75,7 +75,8 @@ def fetch_and_store(
     rows = [(r.symbol.id, r.quote) for r in result.quotes]
     try:
         result.rows_written = marketdata.upsert_quotes(session, rows)
-        session.commit()
+        if commit:
+            session.commit()
     except Exception:
         session.rollback()
         raise
@@ -113,7 +114,9 @@ def run_cycle(
     for user_id, symbol in pairs:
         symbols_by_user[user_id].append(symbol)
         unique[symbol.id] = symbol
-    cycle = fetch_and_store(session, providers, list(unique.values()))
+    # One transaction for quotes and statuses; a commit in between would expire every symbol and
+    # cost a query each to read them again.
+    cycle = fetch_and_store(session, providers, list(unique.values()), commit=False)
     statuses = agent_status.of_users(session, user_ids, MARKET_MONITOR)
     for user_id in user_ids:
         status = statuses.get(user_id) or agent_status.get(session, user_id, MARKET_MONITOR)
