@@ -93,9 +93,9 @@ def latest_model(session: Session, symbol_id: int, interval: str, before: dateti
 
 def decide_for(session: Session, providers: Providers, user_id: int, symbol_id: int,
                now: datetime | None = None) -> TradingDecision:
-    """Decide now for one watched symbol and store the decision."""
-    now = now or utcnow()
+    """Decide for one watched symbol at ``now`` (default: the market's now) and store it."""
     symbol = watched_symbol(session, user_id, symbol_id)
+    now = now or providers.market_now(symbol.source, symbol.ticker)
     interval = decision_interval(symbol)
     fault = refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, now)
     end = completed_until(now, interval)
@@ -114,8 +114,10 @@ def decide_for(session: Session, providers: Providers, user_id: int, symbol_id: 
         user_id=user_id, symbol_id=symbol.id, action=result.action,
         confidence=result.confidence, reasoning=result.reasoning,
         signals=result.to_dict()["signals"], model=result.model, model_version=result.version,
-        price=result.price, bar_time=result.bar_time, horizon_bars=result.horizon,
-        interval=interval, cost=result.cost, created_at=now,
+        price=result.price, bar_time=result.bar_time,
+        # A model carries the horizon it was trained for; rules are scored on the interval's.
+        horizon_bars=result.horizon if model else HORIZON_BARS[interval],
+        interval=interval, cost=result.cost, created_at=utcnow(),
     )
     session.add(decision)
     session.commit()
@@ -125,7 +127,7 @@ def decide_for(session: Session, providers: Providers, user_id: int, symbol_id: 
 def retrain(session: Session, providers: Providers, symbol: Symbol,
             now: datetime | None = None) -> DecisionModel | None:
     """Train on every complete stored bar; None when there is too little history."""
-    now = now or utcnow()
+    now = now or providers.market_now(symbol.source, symbol.ticker)
     interval = decision_interval(symbol)
     refresh_bars(session, providers, symbol, interval, TRAIN_LOOKBACK, now)
     bars = marketdata.stored_bars(session, symbol.id, interval,
@@ -183,7 +185,6 @@ def score_due(session: Session, limit: int = 1000) -> int:
 def auto_decide(session: Session, providers: Providers, user_id: int,
                 now: datetime | None = None) -> tuple[list[TradingDecision], list[str]]:
     """Decide for each watched symbol that has a complete bar newer than its last decision."""
-    now = now or utcnow()
     made: list[TradingDecision] = []
     problems: list[str] = []
     symbols = session.scalars(
@@ -192,9 +193,10 @@ def auto_decide(session: Session, providers: Providers, user_id: int,
     ).all()
     for symbol in symbols:
         interval = decision_interval(symbol)
-        refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, now)
+        at = now or providers.market_now(symbol.source, symbol.ticker)
+        refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, at)
         newest = marketdata.stored_bars(session, symbol.id, interval,
-                                        end=completed_until(now, interval), limit=1)
+                                        end=completed_until(at, interval), limit=1)
         previous = session.scalars(
             select(TradingDecision.bar_time).where(
                 TradingDecision.user_id == user_id, TradingDecision.symbol_id == symbol.id)
@@ -203,7 +205,7 @@ def auto_decide(session: Session, providers: Providers, user_id: int,
         if newest and previous and previous >= newest[0].open_time:
             continue  # nothing new since the last decision: deciding again would repeat it
         try:
-            made.append(decide_for(session, providers, user_id, symbol.id, now))
+            made.append(decide_for(session, providers, user_id, symbol.id, at))
         except (Conflict, ProviderError) as exc:
             session.rollback()
             problems.append(f"{symbol.ticker}: {exc.message}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask.views import MethodView
@@ -96,7 +96,7 @@ class Bars(MethodView):
         symbol = watchlist.get(current_user.id, args["symbol_id"]).symbol
         interval = args["interval"]
         step = timedelta(seconds=INTERVAL_SECONDS[interval])
-        end = args["end"] or datetime.now(UTC)
+        end = args["end"] or get_providers().market_now(symbol.source, symbol.ticker)
         start = args["start"] or end - step * args["limit"]
         if (end - start) / step > 20 * args["limit"]:
             raise Invalid("That range holds too many bars; narrow it or use a larger interval",

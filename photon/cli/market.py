@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from sqlalchemy import select
@@ -38,7 +38,7 @@ def backfill(symbol: str, interval: str, days: int) -> None:
     """Back-fill SYMBOL's bars for the last DAYS days; a rerun resumes where it stopped."""
     try:
         row = symbol_row(symbol)
-        end = datetime.now(UTC)
+        end = get_providers().market_now(row.source, row.ticker)
         start = end - timedelta(days=days)
         provider = get_providers().for_source(row.source)
         before = marketdata.bar_span(db.session, row.id, interval)[2]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from photon.errors import ProviderError
 from photon.market.base import Provider
 from photon.market.types import BYBIT, YAHOO
 
@@ -34,6 +36,17 @@ class Providers:
             if key not in self._built:
                 self._built[key] = self._build(key)
             return self._built[key]
+
+    def market_now(self, source: str, ticker: str) -> datetime:
+        """What "now" means for ``ticker``'s bars: the wall clock live, the cursor in replay
+        (where bars keep their historical times and one more completes each tick)."""
+        clock = getattr(self.for_source(source), "clock", None)
+        if clock is not None:
+            try:
+                return clock(ticker)
+            except ProviderError:
+                pass  # a ticker replay does not know: its bars fail later, with the reason
+        return datetime.now(UTC)
 
     def _build(self, key: str) -> Provider:
         s = self.settings

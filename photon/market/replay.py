@@ -13,18 +13,12 @@ one off the grid still works, but the two change at different moments. A clock b
 its start bar, not to bar 0, so the history in front of it is always there. At the wrap the price
 jumps, as it would after any restart of a recording.
 
-Prices are historical, times are live. A quote is stamped with the current tick time,
-``floor(clock() / tick_seconds) * tick_seconds``. ``bars`` shifts the whole series by one constant
-so that the cursor bar opens at that tick time floored to the bar interval. The shift keeps the
-real spacing, so weekends, holidays and exchange outages stay as they were. Nothing after the
-cursor is ever served. The shift is recomputed on each call:
-
-* With ``tick_seconds`` equal to the bar interval, it is constant between ticks, so a bar keeps
-  its open time across calls. It changes only when the cursor crosses a gap in the data or wraps.
-* With faster ticks (the default is 60 s per hourly or daily bar), the timeline slides back by one
-  bar per tick and the newest bar always sits at the current hour or day.
-
-Consumers should treat each response as a whole, as they would after a live feed's backfill.
+A quote is stamped with the current tick time, ``floor(clock() / tick_seconds) * tick_seconds``,
+so the rest of the system sees a live feed (and paper fills see a fresh quote). Bars keep their
+real, historical open times: a bar stored once never changes, whatever the tick speed, and each
+tick one more bar becomes complete. The replay's own "now" for a ticker is ``clock(ticker)``, the
+open time of the bar being formed at the cursor; code that asks "which bars are complete?" uses it
+instead of the wall clock. Nothing after the cursor is ever served.
 
 ``PHOTON_REPLAY_START`` (``start``) is an ISO date. It applies to each series whose span holds it.
 Any other series starts at its default. The stocks (2000 to 2013) and the crypto pairs (2020 to
@@ -169,7 +163,7 @@ class ReplayProvider:
         return out
 
     def bars(self, ticker: str, interval: str, start: datetime, end: datetime) -> list[Bar]:
-        """Bars up to the cursor, re-timed to now (see the module docstring), with
+        """Bars up to the cursor, at their real open times, with
         ``start <= open_time < end``. Only the replayed interval is served, and coarser ones
         built from it (1h into 1d, whose last day is still forming, as live); finer ones are
         empty."""
@@ -184,9 +178,7 @@ class ReplayProvider:
             return []
         now = self._clock()
         cursor = series.at(self._steps(now))
-        live_open = math.floor(self._tick(now) / series.step) * series.step
-        shift = live_open - int(series.times[cursor])
-        times = series.times[: cursor + 1] + shift
+        times = series.times[: cursor + 1]
         columns = [getattr(series, col)[: cursor + 1] for col in _OHLCV]
         first, last = _timestamp(start), _timestamp(end)
         if want != series.step:
@@ -214,6 +206,10 @@ class ReplayProvider:
     def start_index(self, ticker: str) -> int:
         """Index of the bar the replay starts (and wraps back) at."""
         return self._get(ticker).start
+
+    def clock(self, ticker: str) -> datetime:
+        """The replay's "now" for ``ticker``: the cursor bar is forming, earlier ones are done."""
+        return self.historical_time(ticker)
 
     def historical_time(self, ticker: str) -> datetime:
         """The real open time of the bar being served now, for showing what is replayed."""

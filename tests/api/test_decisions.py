@@ -87,7 +87,8 @@ def test_decision_is_identical_with_or_without_later_bars(app, client, auth):
     symbol_id = add(client, headers, "ETH")
     with app.app_context():
         user_id = db.session.scalars(select(User.id)).one()
-        t = datetime.now(UTC) - timedelta(hours=30)
+        # Replay bars keep their real times; its clock is the bar being formed at the cursor.
+        t = get_providers().market_now("bybit", "ETHUSDT") - timedelta(hours=30)
         first = decider.decide_for(db.session, get_providers(), user_id, symbol_id, now=t)
         # Bars up to now arrive (30 more hours); deciding again "at t" must not see them.
         decider.decide_for(db.session, get_providers(), user_id, symbol_id)

@@ -133,18 +133,15 @@ def test_bars_never_come_from_the_future_of_the_replay(replay, clock):
     assert [b.close for b in bars] == real["close"].tolist()
 
 
-def test_bars_are_retimed_to_now_keeping_the_real_spacing(replay, clock):
+def test_bars_keep_their_real_times_and_the_clock_is_the_cursor(replay, clock):
     clock.tick(5)
     bars = replay.bars("BTCUSDT", "1h", PAST, FUTURE)
-    now_hour = tick_time(clock.now).replace(minute=0, second=0)
-    assert bars[-1].open_time == now_hour
     real = load_bundled("BTCUSDT", "1h")["open_time"].iloc[: len(bars)]
-    shift = bars[-1].open_time - real.iloc[-1].to_pydatetime()
-    assert [b.open_time for b in bars] == [t.to_pydatetime() + shift for t in real]
+    assert [b.open_time for b in bars] == [t.to_pydatetime() for t in real]
     assert all(b.open_time.tzinfo is not None and b.interval == "1h" for b in bars)
-
+    assert replay.clock("BTCUSDT") == bars[-1].open_time  # the cursor bar is the forming one
     daily = replay.bars("AAPL", "1d", PAST, FUTURE)
-    assert daily[-1].open_time == tick_time(clock.now).replace(hour=0, minute=0, second=0)
+    assert replay.clock("AAPL") == daily[-1].open_time
 
 
 def test_bars_filter_start_inclusive_end_exclusive(replay, clock):
@@ -158,11 +155,11 @@ def test_bars_filter_start_inclusive_end_exclusive(replay, clock):
     assert naive == window  # naive datetimes are taken as UTC
 
 
-def test_timeline_is_stable_when_a_tick_is_one_bar(clock):
-    clock.now = 1_800_000_000.0  # a whole hour
-    replay = ReplayProvider(tick_seconds=3600, clock=clock)
+def test_stored_bars_never_change_whatever_the_tick_speed(clock):
+    clock.now = 1_800_000_000.0
+    replay = ReplayProvider(tick_seconds=7, clock=clock)
     before = replay.bars("BTCUSDT", "1h", PAST, FUTURE)
-    clock.now += 3600
+    clock.now += 7
     after = replay.bars("BTCUSDT", "1h", PAST, FUTURE)
     assert after[:-1] == before  # nothing moved; one new bar appeared at the new hour
     assert after[-1].open_time - before[-1].open_time == timedelta(hours=1)
