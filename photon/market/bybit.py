@@ -12,7 +12,6 @@ No order endpoint is ever called: API keys are accepted for configuration symmet
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
 from photon.errors import Invalid, ProviderError, ProviderUnavailable, RateLimited, SymbolNotFound
+from photon.market.cache import TTLCache
 from photon.market.retry import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BASE_DELAY,
@@ -100,9 +100,7 @@ class BybitProvider:
             "sleep": sleep,
         }
         self._clock = clock
-        self._describe_ttl = describe_ttl
-        self._described: dict[str, tuple[float, SymbolInfo]] = {}
-        self._cache_lock = threading.Lock()
+        self._described: TTLCache[SymbolInfo] = TTLCache(describe_ttl, clock)
 
     @property
     def endpoint(self) -> str:
@@ -179,11 +177,9 @@ class BybitProvider:
 
     def describe(self, ticker: str) -> SymbolInfo:
         """Instrument info for one pair, cached in-process for ``describe_ttl`` seconds."""
-        now = self._clock()
-        with self._cache_lock:
-            cached = self._described.get(ticker)
-        if cached and cached[0] > now:
-            return cached[1]
+        cached = self._described.get(ticker)
+        if cached is not None:
+            return cached
         body = self._call("get_instruments_info", symbol=ticker, category=CATEGORY)
         try:
             rows = body["result"]["list"]
@@ -200,9 +196,7 @@ class BybitProvider:
             )
         except (KeyError, TypeError) as e:
             raise ProviderUnavailable(BYBIT, GARBAGE) from e
-        with self._cache_lock:
-            self._described[ticker] = (now + self._describe_ttl, info)
-        return info
+        return self._described.put(ticker, info)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -226,10 +220,9 @@ class BybitProvider:
         )
 
     def _quote_coin(self, ticker: str) -> str | None:
-        with self._cache_lock:
-            cached = self._described.get(ticker)
-        if cached:
-            return cached[1].currency
+        cached = self._described.get(ticker, stale_ok=True)
+        if cached is not None:
+            return cached.currency
         return next((q for q in QUOTE_COINS if ticker.endswith(q) and ticker != q), None)
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:

@@ -25,7 +25,6 @@ it are serialised by ``YF_LOCK``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ import yfinance as yf
 from yfinance import data as yf_data
 
 from photon.errors import Invalid, ProviderError, ProviderUnavailable, RateLimited, SymbolNotFound
+from photon.market.cache import TTLCache
 from photon.market.retry import DEFAULT_BASE_DELAY, DEFAULT_BUDGET, DEFAULT_MAX_DELAY, retrying
 from photon.market.types import YAHOO, Bar, Quote, SymbolInfo
 from photon.market.yahoo_errors import NoPrices, QuoteAuthRefused, to_photon_error
@@ -105,10 +105,8 @@ class YahooProvider:
             "sleep": sleep,
         }
         self._clock = clock
-        self._describe_ttl = describe_ttl
         self._quote_chunk = max(1, quote_chunk)
-        self._described: dict[str, tuple[float, SymbolInfo]] = {}
-        self._cache_lock = threading.Lock()
+        self._described: TTLCache[SymbolInfo] = TTLCache(describe_ttl, clock)
         # yfinance logs every failure it also raises; Photon reports them once, as its own errors.
         logging.getLogger("yfinance").setLevel(logging.CRITICAL)
         # yfinance 1.7.0 uses pandas APIs that pandas 3 deprecates (``inplace=``), and re-enables
@@ -178,10 +176,9 @@ class YahooProvider:
 
         When the quote endpoint refuses cookie and crumb, the chart meta answers instead.
         """
-        with self._cache_lock:
-            cached = self._described.get(ticker)
-        if cached and cached[0] > self._clock():
-            return cached[1]
+        cached = self._described.get(ticker)
+        if cached is not None:
+            return cached
         deadline = time.monotonic() + self._budget
         try:
             row = self._quote_rows([ticker], deadline).get(ticker.upper())
@@ -239,10 +236,7 @@ class YahooProvider:
             yield
 
     def _remember(self, ticker: str, row: Mapping[str, Any]) -> SymbolInfo:
-        info = to_info(ticker, dict(row))
-        with self._cache_lock:
-            self._described[ticker] = (self._clock() + self._describe_ttl, info)
-        return info
+        return self._described.put(ticker, to_info(ticker, dict(row)))
 
 
 def _not_tried(error: ProviderError) -> ProviderError:
