@@ -44,10 +44,6 @@ class CycleResult:
     def quotes(self) -> list[SymbolResult]:
         return [r for r in self.results if r.quote is not None]
 
-    @property
-    def ok(self) -> bool:
-        return not self.source_errors
-
 
 def fetch_and_store(
     session: Session, providers: Providers, symbols: Sequence[Symbol], *, commit: bool = True

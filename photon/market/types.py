@@ -8,12 +8,10 @@ from datetime import datetime
 STOCK = "stock"
 CRYPTO = "crypto"
 INDEX = "index"
-ASSET_CLASSES = (STOCK, CRYPTO, INDEX)
 
 YAHOO = "yahoo"
 BYBIT = "bybit"
 REPLAY = "replay"
-SOURCES = (YAHOO, BYBIT)
 
 INTERVALS = ("1m", "5m", "1h", "1d")
 INTERVAL_SECONDS = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
