@@ -61,7 +61,8 @@ def announce_equity(user_ids: Iterable[int], settings, redis_url: str) -> None:
     from photon.models.agent import EXECUTION
 
     for user_id in user_ids:
-        summary = books.portfolio_summary(db.session, user_id, settings)
+        # Every market update lands here for each running portfolio: no order history needed.
+        summary = books.portfolio_summary(db.session, user_id, settings, last_orders=0)
         status = agent_status.get(db.session, user_id, EXECUTION)
         db.session.commit()
         halted = summary["halted_until"]

@@ -92,7 +92,7 @@ def decide_symbol(user_id: int, symbol_id: int) -> dict:
             decision = decider.decide_for(db.session, get_providers(), user_id, symbol_id)
         except PhotonError as exc:
             db.session.rollback()
-            _record(user_id, DECISION_MAKER, exc.message, errors=[exc.message])
+            _record(user_id, DECISION_MAKER, exc.message)
             return {"error": exc.message}
         _announce_decisions(user_id, [decision])
         _record(user_id, DECISION_MAKER, None, decided=1)
@@ -112,8 +112,7 @@ def auto_decide(user_id: int) -> dict:
     with app.app_context():
         made, problems = decider.auto_decide(db.session, get_providers(), user_id)
         _announce_decisions(user_id, made)
-        _record(user_id, DECISION_MAKER, "; ".join(problems) or None, decided=len(made),
-                errors=problems)
+        _record(user_id, DECISION_MAKER, "; ".join(problems) or None, decided=len(made))
         result = {"decisions": [d.id for d in made], "problems": problems}
         db.session.remove()
     return result
@@ -172,8 +171,7 @@ def _record(user_id: int, agent: str, error: str | None, **counts) -> None:
     from photon.extensions import db
 
     status = agent_status.get(db.session, user_id, agent)
-    totals = {k: (status.counters or {}).get(k, 0) + v for k, v in counts.items()
-              if isinstance(v, int)}
+    totals = {k: (status.counters or {}).get(k, 0) + v for k, v in counts.items()}
     agent_status.record_run(status, error, counters=totals)
     db.session.commit()
     emit(AGENT_STATUS, agent_status.payload(status), user_room(user_id),

@@ -98,6 +98,12 @@ def decide_for(session: Session, providers: Providers, user_id: int, symbol_id: 
     now = now or providers.market_now(symbol.source, symbol.ticker)
     interval = decision_interval(symbol)
     fault = refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, now)
+    return _decide(session, user_id, symbol, interval, now, fault)
+
+
+def _decide(session: Session, user_id: int, symbol: Symbol, interval: str, now: datetime,
+            fault: ProviderError | None) -> TradingDecision:
+    """Decide on the complete bars stored for ``symbol`` (already refreshed) and store it."""
     end = completed_until(now, interval)
     bars = marketdata.stored_bars(session, symbol.id, interval, end=end, limit=WINDOW)
     if len(bars) < MIN_BARS:
@@ -194,7 +200,7 @@ def auto_decide(session: Session, providers: Providers, user_id: int,
     for symbol in symbols:
         interval = decision_interval(symbol)
         at = now or providers.market_now(symbol.source, symbol.ticker)
-        refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, at)
+        fault = refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, at)
         newest = marketdata.stored_bars(session, symbol.id, interval,
                                         end=completed_until(at, interval), limit=1)
         previous = session.scalars(
@@ -205,7 +211,7 @@ def auto_decide(session: Session, providers: Providers, user_id: int,
         if newest and previous and previous >= newest[0].open_time:
             continue  # nothing new since the last decision: deciding again would repeat it
         try:
-            made.append(decide_for(session, providers, user_id, symbol.id, at))
+            made.append(_decide(session, user_id, symbol, interval, at, fault))
         except (Conflict, ProviderError) as exc:
             session.rollback()
             problems.append(f"{symbol.ticker}: {exc.message}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from photon.models import MarketData
 from photon.models.paper import PaperOrder, Portfolio, Position
@@ -93,7 +93,8 @@ def portfolio_summary(session: Session, user_id: int, settings: PaperSettings | 
     base = settings or PaperSettings()
     portfolio = get_portfolio(session, user_id, base)
     positions = list(session.scalars(
-        select(Position).where(Position.user_id == user_id).order_by(Position.symbol_id)))
+        select(Position).where(Position.user_id == user_id).order_by(Position.symbol_id)
+        .options(selectinload(Position.symbol))))
     marks = latest_quotes(session, [p.symbol_id for p in positions])
     rows = []
     for p in positions:

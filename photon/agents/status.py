@@ -44,7 +44,7 @@ def running_user_ids(session: Session, agent: str) -> list[int]:
 
 def start(session: Session, user_id: int, agent: str) -> AgentStatus:
     status = get(session, user_id, agent)
-    if status.state == STOPPED or status.state not in (RUNNING, DEGRADED):
+    if status.state not in (RUNNING, DEGRADED):
         status.state = RUNNING
         status.last_error = None
     return status

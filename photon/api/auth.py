@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from jwt import PyJWTError
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from photon import security
 from photon.errors import Conflict, Unauthorized
@@ -118,7 +119,12 @@ class Register(MethodView):
             password_hash=security.hash_password(data["password"]),
         )
         db.session.add(user)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another registration took the name between the check and the insert.
+            db.session.rollback()
+            raise Conflict("That username or email is already registered") from None
         return user
 
 

@@ -12,7 +12,6 @@ from photon.models.types import UTCDateTime, utcnow
 MARKET_MONITOR = "market-monitor"
 DECISION_MAKER = "decision-maker"
 EXECUTION = "execution"
-AGENTS = (MARKET_MONITOR, DECISION_MAKER, EXECUTION)
 
 RUNNING = "running"
 STOPPED = "stopped"

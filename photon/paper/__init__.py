@@ -60,9 +60,7 @@ class PaperSettings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-OVERRIDABLE = tuple(f.name for f in fields(PaperSettings))
-
 __all__ = [
-    "BUY", "CURRENCY", "FILLED", "MODE", "OVERRIDABLE", "PaperSettings", "REJECTED", "SELL",
+    "BUY", "CURRENCY", "FILLED", "MODE", "PaperSettings", "REJECTED", "SELL",
     "SIDES", "STATUSES", "USD_EQUIVALENTS",
 ]
