@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -164,24 +165,58 @@ def chunks(start: datetime, end: datetime, size: timedelta, backwards: bool
     return parts
 
 
+class RangeMemo(Protocol):
+    """Where back-filling remembers ranges the provider answered empty (shared by processes)."""
+
+    def get(self, key: str) -> datetime | None: ...
+
+    def set(self, key: str, moment: datetime, ttl: int) -> None: ...
+
+
 def backfill(session: Session, provider, symbol: Symbol, interval: str, start: datetime,
-             end: datetime, *, chunk_bars: int = 1000, progress=None) -> int:
-    """Fetch the bars of ``[start, end)`` that are not stored yet; commits chunk by chunk."""
+             end: datetime, *, chunk_bars: int = 1000, progress=None,
+             memo: RangeMemo | None = None) -> int:
+    """Fetch the bars of ``[start, end)`` that are not stored yet; commits chunk by chunk.
+
+    A range can stay missing for good: a weekend after a stock's last bar, days before its
+    first. With ``memo``, a range that came back empty is not asked for again.
+    """
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     written = 0
     span = bar_span(session, symbol.id, interval)
-    todo = missing_ranges(span, start, end, step)
-    parts = []
-    for lo, hi in todo:
+    key = f"{symbol.id}:{interval}"
+    for lo, hi in missing_ranges(span, start, end, step):
         backwards = span[2] > 0 and hi <= (span[0] or hi)
-        parts.extend(chunks(lo, hi, step * chunk_bars, backwards))
-    for lo, hi in parts:
-        bars = provider.bars(symbol.ticker, interval, lo, hi)
-        written += upsert_bars(session, symbol.id, bars, source=_label(provider, symbol))
-        session.commit()
-        if progress:
-            progress(lo, hi, len(bars))
+        if memo is not None and span[2]:
+            lo, hi = _unchecked(memo, key, lo, hi, backwards)
+            if lo >= hi:
+                continue
+        found = 0
+        for part_lo, part_hi in chunks(lo, hi, step * chunk_bars, backwards):
+            bars = provider.bars(symbol.ticker, interval, part_lo, part_hi)
+            written += upsert_bars(session, symbol.id, bars, source=_label(provider, symbol))
+            session.commit()
+            found += len(bars)
+            if progress:
+                progress(part_lo, part_hi, len(bars))
+        if memo is not None and span[2] and not found:
+            if backwards:
+                # Nothing before the first bar down to lo: that stays true.
+                memo.set(f"{key}:back", lo, ttl=7 * 86400)
+            else:
+                # Nothing after the last bar up to hi, for now; a bar published late is found
+                # when the note expires after one interval.
+                memo.set(f"{key}:fwd", hi, ttl=int(step.total_seconds()))
     return written
+
+
+def _unchecked(memo: RangeMemo, key: str, lo: datetime, hi: datetime, backwards: bool
+               ) -> tuple[datetime, datetime]:
+    if backwards:
+        floor = memo.get(f"{key}:back")
+        return (hi, hi) if floor is not None and lo >= floor else (lo, hi)
+    ceiling = memo.get(f"{key}:fwd")
+    return (max(lo, ceiling), hi) if ceiling is not None else (lo, hi)
 
 
 def _label(provider, symbol: Symbol) -> str:

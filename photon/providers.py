@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from datetime import datetime
 
 import redis
 from flask import current_app
@@ -68,6 +69,7 @@ def get_providers() -> Providers:
                 get_redis(), current_app.config["PHOTON"].effective_replay_tick
             ),
         )
+        providers.memo = RedisRangeMemo(get_redis())
         current_app.extensions["photon.providers"] = providers
     return providers
 
@@ -92,6 +94,29 @@ def _replay_anchor(client: redis.Redis, tick_seconds: float):
         return value
 
     return anchor
+
+
+class RedisRangeMemo:
+    """``marketdata.RangeMemo`` in Redis: every process (and every forked job) shares it.
+    Losing a note (Redis down or flushed) costs one more request, nothing else."""
+
+    PREFIX = "photon:checked:"
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def get(self, key: str) -> datetime | None:
+        try:
+            value = self._client.get(self.PREFIX + key)
+        except redis.RedisError:
+            return None
+        return datetime.fromisoformat(value.decode()) if value else None
+
+    def set(self, key: str, moment: datetime, ttl: int) -> None:
+        try:
+            self._client.set(self.PREFIX + key, moment.isoformat(), ex=max(1, ttl))
+        except redis.RedisError:
+            pass
 
 
 def describe(resolved: Resolved) -> SymbolInfo:

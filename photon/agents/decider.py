@@ -72,7 +72,7 @@ def refresh_bars(session: Session, providers: Providers, symbol: Symbol, interva
     end = completed_until(now, interval)
     try:
         marketdata.backfill(session, providers.for_source(symbol.source), symbol, interval,
-                            end - _step(interval) * bars, end)
+                            end - _step(interval) * bars, end, memo=providers.memo)
     except ProviderError as exc:
         session.rollback()
         log.warning("bars for %s not refreshed: %s", symbol.ticker, exc)

@@ -104,7 +104,8 @@ class Bars(MethodView):
         provider = get_providers().for_source(symbol.source)
         headers = {}
         try:
-            marketdata.backfill(db.session, provider, symbol, interval, start, end)
+            marketdata.backfill(db.session, provider, symbol, interval, start, end,
+                                memo=get_providers().memo)
         except ProviderError as exc:
             db.session.rollback()
             if not marketdata.stored_bars(db.session, symbol.id, interval, start, end, limit=1):

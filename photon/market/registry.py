@@ -24,6 +24,8 @@ class Providers:
         self.tz_cache_dir = tz_cache_dir
         self.replay_anchor = replay_anchor
         self._built: dict[str, Provider] = {}
+        # Where back-fills remember empty ranges (``marketdata.RangeMemo``); set by the app.
+        self.memo = None
         self._lock = threading.Lock()
 
     @property
