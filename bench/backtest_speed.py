@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar
 
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import GOOG, SMA
+from backtesting import Backtest
+from backtesting.test import GOOG
 
 from photon.backtest import frame_from_ohlcv, run_backtest
 
-
-class SmaCross(Strategy):
-    def init(self):
-        self.sma1 = self.I(SMA, self.data.Close, 10)
-        self.sma2 = self.I(SMA, self.data.Close, 20)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the peer lives in tests/
+from tests.backtest.peer import SmaCross  # noqa: E402
 
 
 def _time(fn, repeat: int) -> tuple[float, object]:

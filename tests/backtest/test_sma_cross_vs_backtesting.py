@@ -6,30 +6,16 @@ import warnings
 
 import numpy as np
 import pytest
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import GOOG, SMA
+from backtesting import Backtest
+from backtesting.test import GOOG
 
 from photon.backtest import frame_from_ohlcv, run_backtest, write_equity_csv
+from tests.backtest.peer import SmaCross
 
 # fixtures/README.md "Reference results", measured with backtesting.py 0.6.6.
 REFERENCE_TRADES = 93
 REFERENCE_EQUITY = 56_263.52
 REFERENCE_RETURN = 462.64
-
-
-class SmaCross(Strategy):
-    def init(self):
-        self.sma1 = self.I(SMA, self.data.Close, 10)
-        self.sma2 = self.I(SMA, self.data.Close, 20)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
 
 
 @pytest.fixture(scope="module")
