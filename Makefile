@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Photon needs Python 3.11+; set PYTHON=python3.11")'
@@ -14,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 
 run: $(VENV)/.installed
 	$(PY) -m photon.devserver
+
+demo: $(VENV)/.installed
+	$(PY) -m photon.devserver --demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

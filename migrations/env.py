@@ -1,9 +1,10 @@
 import logging
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
+from photon.log import OnlyWork
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -13,6 +14,8 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+# Migrations log only when they do something (see photon.log.OnlyWork).
+logging.getLogger('alembic.runtime.migration').addFilter(OnlyWork())
 
 
 def get_engine():

@@ -122,7 +122,17 @@ def _init_extensions(app: Flask, settings: Settings, web: bool) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from photon import sockets
-    from photon.api import agents, auth, decisions, docs, health, market_data, portfolio, symbols
+    from photon.api import (
+        agents,
+        auth,
+        dashboard,
+        decisions,
+        docs,
+        health,
+        market_data,
+        portfolio,
+        symbols,
+    )
     from photon.extensions import api
 
     api.register_blueprint(auth.blp)
@@ -133,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(portfolio.blp)
     api.register_blueprint(health.blp)
     app.register_blueprint(docs.bp)
+    dashboard.init_app(app)
     sockets.init_app()
 
 

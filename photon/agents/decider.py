@@ -26,6 +26,9 @@ from photon.models.types import utcnow
 log = logging.getLogger(__name__)
 
 HORIZON_BARS = {"1h": 24, "1d": 5}
+# Retraining is counted in bars, so a replay at one bar a second and a live feed age a model
+# alike: weekly on hourly bars, monthly on daily ones.
+RETRAIN_EVERY_BARS = {"1h": 168, "1d": 21}
 COST = 0.004  # round trip: fees both ways plus spread, as a fraction of price
 DECIDE_LOOKBACK = WINDOW + 44  # bars fetched before deciding
 TRAIN_LOOKBACK = 3000  # bars fetched before training
@@ -38,6 +41,11 @@ def decision_interval(symbol: Symbol) -> str:
 
 def _step(interval: str) -> timedelta:
     return timedelta(seconds=INTERVAL_SECONDS[interval])
+
+
+def bars(interval: str, count: int) -> timedelta:
+    """The time ``count`` bars of ``interval`` span."""
+    return _step(interval) * count
 
 
 def completed_until(now: datetime, interval: str) -> datetime:
@@ -101,6 +109,26 @@ def decide_for(session: Session, providers: Providers, user_id: int, symbol_id: 
     return _decide(session, user_id, symbol, interval, now, fault)
 
 
+def newest_complete_bar(session: Session, symbol: Symbol, now: datetime) -> datetime | None:
+    """Open time of the newest stored complete bar of ``symbol``'s decision interval."""
+    interval = decision_interval(symbol)
+    newest = marketdata.stored_bars(session, symbol.id, interval,
+                                    end=completed_until(now, interval), limit=1)
+    return newest[0].open_time if newest else None
+
+
+def training_due(session: Session, symbol: Symbol, now: datetime) -> bool:
+    """Whether ``symbol`` has no model for its newest complete bar, or one trained
+    ``RETRAIN_EVERY_BARS`` or more bars before it. Reads stored bars only."""
+    interval = decision_interval(symbol)
+    newest = newest_complete_bar(session, symbol, now)
+    if newest is None:
+        return False
+    model = latest_model(session, symbol.id, interval, newest)
+    return model is None or newest - model.train_end >= bars(interval,
+                                                              RETRAIN_EVERY_BARS[interval])
+
+
 def _decide(session: Session, user_id: int, symbol: Symbol, interval: str, now: datetime,
             fault: ProviderError | None) -> TradingDecision:
     """Decide on the complete bars stored for ``symbol`` (already refreshed) and store it."""
@@ -132,7 +160,8 @@ def _decide(session: Session, user_id: int, symbol: Symbol, interval: str, now: 
 
 def retrain(session: Session, providers: Providers, symbol: Symbol,
             now: datetime | None = None) -> DecisionModel | None:
-    """Train on every complete stored bar; None when there is too little history."""
+    """Train on every complete stored bar (back-filled first); None when there is too little
+    history."""
     now = now or providers.market_now(symbol.source, symbol.ticker)
     interval = decision_interval(symbol)
     refresh_bars(session, providers, symbol, interval, TRAIN_LOOKBACK, now)
@@ -203,13 +232,14 @@ def auto_decide(session: Session, providers: Providers, user_id: int,
         fault = refresh_bars(session, providers, symbol, interval, DECIDE_LOOKBACK, at)
         newest = marketdata.stored_bars(session, symbol.id, interval,
                                         end=completed_until(at, interval), limit=1)
-        previous = session.scalars(
-            select(TradingDecision.bar_time).where(
-                TradingDecision.user_id == user_id, TradingDecision.symbol_id == symbol.id)
-            .order_by(TradingDecision.bar_time.desc()).limit(1)
-        ).first()
-        if newest and previous and previous >= newest[0].open_time:
-            continue  # nothing new since the last decision: deciding again would repeat it
+        # Decided on this very bar already: deciding again would repeat it. (Not "on a later
+        # bar": a replay that wraps, or starts again, brings earlier bars back.)
+        if newest and session.scalars(
+            select(TradingDecision.id).where(
+                TradingDecision.user_id == user_id, TradingDecision.symbol_id == symbol.id,
+                TradingDecision.bar_time == newest[0].open_time).limit(1)
+        ).first():
+            continue
         try:
             made.append(_decide(session, user_id, symbol, interval, at, fault))
         except (Conflict, ProviderError) as exc:

@@ -18,6 +18,7 @@ from photon.events import DECISION, emit, user_room
 from photon.extensions import db, get_redis
 from photon.providers import get_providers
 from workers.enqueue import queue_paper_execution
+from workers.jobs import queue_training
 
 blp = Blueprint("decisions", __name__, url_prefix="/api/trading/decisions",
                 description="BUY/SELL/HOLD decisions with their reasons")
@@ -72,9 +73,10 @@ class Decisions(MethodView):
         emit(DECISION, decision_payload(decision), user_room(current_user.id))
         try:
             queue_paper_execution(db.session, get_redis(), current_user.id, [decision])
+            queue_training(db.session, get_redis(), get_providers(), [decision.symbol])
         except redis.RedisError as exc:
             # The decision is stored and shown; only its paper order waits for Redis.
-            current_app.logger.warning("paper execution not queued: %s", exc)
+            current_app.logger.warning("paper execution or training not queued: %s", exc)
         return decision
 
 

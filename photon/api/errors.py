@@ -33,7 +33,7 @@ def error_response(
     return response
 
 
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response:
     code = exc.code or 500
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or {}
@@ -71,12 +71,12 @@ def _photon_error(exc: PhotonError) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
-        return _http_error(exc)
+        return http_error(exc)
     log.exception("Unhandled error")
     return error_response(500, "Internal server error; it has been logged.")
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(PhotonError, _photon_error)
     app.register_error_handler(Exception, _unexpected)

@@ -32,6 +32,9 @@ class OrderSchema(Schema):
     symbol_id = fields.Integer()
     symbol = fields.String(attribute="symbol.ticker")
     decision_id = fields.Integer(allow_none=True)
+    bar_time = fields.DateTime(attribute="decision.bar_time", allow_none=True,
+                               metadata={"description": "Market time of the bar its decision "
+                                                        "used (chart markers sit there)"})
     side = fields.String(metadata={"description": "BUY or SELL"})
     status = fields.String(metadata={"description": "filled or rejected"})
     quantity = fields.Float(metadata={"description": "0 when rejected"})

@@ -19,7 +19,11 @@ class QuoteSchema(Schema):
     bid = fields.Float(allow_none=True)
     ask = fields.Float(allow_none=True)
     currency = fields.String(allow_none=True)
-    ts = fields.DateTime()
+    ts = fields.DateTime(metadata={"description": "Wall-clock time of the quote (UTC)"})
+    source_time = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "The source's own time for this price: the venue's timestamp "
+                                 "live; in replay, the historical market moment replayed"})
     source = fields.String(metadata={"description": "yahoo, bybit or replay"})
 
 
@@ -29,7 +33,7 @@ def quote_fields(symbol, quote) -> dict:
         "symbol_id": symbol.id, "symbol": symbol.ticker, "price": quote.price,
         "change": quote.change, "change_pct": quote.change_pct, "volume": quote.volume,
         "bid": quote.bid, "ask": quote.ask, "currency": quote.currency, "ts": quote.ts,
-        "source": quote.source,
+        "source_time": quote.source_time, "source": quote.source,
     }
 
 
@@ -110,11 +114,14 @@ class DecisionSchema(Schema):
     model = fields.String(metadata={"description": "lightgbm or rules"})
     model_version = fields.String(allow_none=True)
     price = fields.Float(metadata={"description": "Close of the bar the decision used"})
-    bar_time = fields.DateTime(allow_none=True)
+    bar_time = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Market time: open time of the last complete bar decided on "
+                                 "(in replay, a historical date)"})
     interval = fields.String(allow_none=True)
     horizon_bars = fields.Integer(allow_none=True)
     cost = fields.Float(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = fields.DateTime(metadata={"description": "Wall-clock time of the decision"})
     outcome_return = fields.Float(allow_none=True)
     outcome_correct = fields.Boolean(allow_none=True)
     scored_at = fields.DateTime(allow_none=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-photon_cli = AppGroup("photon", help="Photon maintenance commands.")
+photon_cli = AppGroup(
+    "photon", help="Photon's commands: back-fill history, backtest a strategy, list routes, "
+                   "and make the demo account.")
 
 
 @photon_cli.command("routes")
 def routes() -> None:
-    """List the API routes."""
+    """List the API routes with their methods."""
     from flask import current_app
 
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -19,7 +21,7 @@ def routes() -> None:
 
 
 def _register() -> None:
-    from photon.cli import backtest, market  # noqa: F401  (commands attach to photon_cli)
+    from photon.cli import backtest, demo, market  # noqa: F401  (commands attach to photon_cli)
 
 
 _register()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import click
+from flask import current_app
 
 from photon.agents.decider import HORIZON_BARS, decision_interval, frame
 from photon.agents.decision import ModelConfig
 from photon.backtest.engine import STRATEGIES, run_backtest, write_equity_csv
 from photon.cli import photon_cli
 from photon.cli.market import symbol_row
-from photon.errors import PhotonError
+from photon.errors import PhotonError, ProviderError
 from photon.extensions import db
 from photon.market import history
 from photon.market.symbols import resolve
@@ -26,11 +28,19 @@ def _bars(ticker_raw: str, source: str):
     resolved = resolve(ticker_raw)
     interval = "1h" if resolved.asset_class == CRYPTO else "1d"
     if source in ("auto", "db"):
-        symbol = symbol_row(ticker_raw)
-        interval = decision_interval(symbol)
-        rows = stored_bars(db.session, symbol.id, interval)
-        if len(rows) >= MIN_STORED or source == "db":
-            return frame(rows), interval, f"database ({len(rows)} bars)"
+        try:
+            symbol = symbol_row(ticker_raw)
+        except ProviderError as exc:
+            if source == "db":
+                raise
+            # Offline, or the provider is down: the bundled history still answers.
+            click.echo(f"{exc.message}; using the bundled history instead")
+            symbol = None
+        if symbol is not None:
+            interval = decision_interval(symbol)
+            rows = stored_bars(db.session, symbol.id, interval)
+            if len(rows) >= MIN_STORED or source == "db":
+                return frame(rows), interval, f"database ({len(rows)} bars)"
     if (resolved.ticker, interval) not in history.bundled_series():
         raise click.ClickException(
             f"Too few stored bars for {resolved.ticker} and no bundled history; run "
@@ -48,18 +58,29 @@ def _date(value: str | None) -> datetime | None:
 
 @photon_cli.command("backtest")
 @click.argument("symbol")
-@click.option("--strategy", type=click.Choice(STRATEGIES), default="model", show_default=True)
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="model", show_default=True,
+              help="What decides the trades (see above)")
 @click.option("--start", help="ISO date; earlier bars only warm up indicators and train models")
 @click.option("--end", help="ISO date; later bars are dropped before anything runs")
-@click.option("--cash", type=float, default=10_000, show_default=True)
-@click.option("--commission", type=float, default=0.002, show_default=True)
+@click.option("--cash", type=float, default=10_000, show_default=True,
+              help="Starting cash")
+@click.option("--commission", type=float, default=0.002, show_default=True,
+              help="Fee per side, as a fraction of the traded value")
 @click.option("--data", "source", type=click.Choice(("auto", "db", "bundled")), default="auto",
-              show_default=True)
+              show_default=True,
+              help="db: stored bars; bundled: the history shipped with Photon; auto: stored "
+                   "bars when there are 200 or more, else bundled (also when the provider is "
+                   "unreachable)")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Equity curve CSV (default: backtest-SYMBOL-STRATEGY.csv)")
+              help="Equity curve CSV (default: instance/backtests/backtest-SYMBOL-STRATEGY.csv)")
 def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cash: float,
              commission: float, source: str, out: str | None) -> None:
-    """Backtest a strategy on SYMBOL and write the equity curve as CSV."""
+    """Backtest a strategy on SYMBOL and write the equity curve as CSV.
+
+    Strategies: model (walk-forward LightGBM, retrained every 250 bars on past bars only),
+    rules (the transparent rules ensemble) and sma-cross (SMA 10/20, as backtesting.py's
+    SmaCross). Orders fill at the next bar's open with COMMISSION per side.
+    """
     try:
         df, interval, origin = _bars(symbol, source)
         crypto = resolve(symbol).asset_class == CRYPTO
@@ -82,6 +103,13 @@ def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cas
     except (PhotonError, ValueError) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from exc
     click.echo(result.summary())
-    path = out or f"backtest-{resolve(symbol).ticker}-{strategy}.csv"
+    path = out or default_output(f"backtest-{resolve(symbol).ticker}-{strategy}.csv")
     write_equity_csv(result, path)
     click.echo(f"equity curve: {path}")
+
+
+def default_output(name: str) -> str:
+    """``instance/backtests/<name>``: git-ignored, beside the database."""
+    folder = os.path.join(current_app.instance_path, "backtests")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, name)

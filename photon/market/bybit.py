@@ -217,6 +217,7 @@ class BybitProvider:
             bid=_num(row.get("bid1Price")),
             ask=_num(row.get("ask1Price")),
             currency=self._quote_coin(ticker),
+            source_time=ts,
         )
 
     def _quote_coin(self, ticker: str) -> str | None:

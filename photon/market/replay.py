@@ -44,7 +44,9 @@ from photon.market.types import CRYPTO, INTERVAL_SECONDS, REPLAY, STOCK, Bar, Qu
 
 log = logging.getLogger(__name__)
 
-HISTORY_BARS = 500
+# Bars of history in front of the default start: enough for the decision model's first fit
+# (500 labelled rows, 49 of warm-up and a 24-bar horizon) the moment the replay begins.
+HISTORY_BARS = 600
 CURRENCY = "USD"
 
 # ticker -> (replayed interval, asset class, display name)
@@ -159,6 +161,7 @@ class ReplayProvider:
                 change_pct=change_pct,
                 volume=float(series.volume[i]),
                 currency=CURRENCY,
+                source_time=datetime.fromtimestamp(int(series.times[i]), UTC),
             )
         return out
 
@@ -202,6 +205,10 @@ class ReplayProvider:
     def cursor(self, ticker: str) -> int:
         """Index, into the bundled series, of the bar being served now."""
         return self._get(ticker).at(self._steps(self._clock()))
+
+    def first_time(self, ticker: str) -> datetime:
+        """Open time of the first bundled bar of ``ticker``."""
+        return datetime.fromtimestamp(int(self._get(ticker).times[0]), UTC)
 
     def start_index(self, ticker: str) -> int:
         """Index of the bar the replay starts (and wraps back) at."""

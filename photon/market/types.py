@@ -29,7 +29,12 @@ class SymbolInfo:
 
 @dataclass(frozen=True)
 class Quote:
-    """A price snapshot. ``ts`` is timezone-aware UTC; ``source`` is yahoo, bybit or replay."""
+    """A price snapshot; ``source`` is yahoo, bybit or replay. Times are timezone-aware UTC.
+
+    ``ts`` is on the wall clock: when the price was current. ``source_time`` is the source's own
+    clock for it: the venue's timestamp live (then equal to ``ts`` for polled quotes), and in
+    replay the historical market moment being replayed (``ts`` is then today's tick).
+    """
 
     ticker: str
     price: float
@@ -41,6 +46,7 @@ class Quote:
     bid: float | None = None
     ask: float | None = None
     currency: str | None = None
+    source_time: datetime | None = None
 
 
 @dataclass(frozen=True)

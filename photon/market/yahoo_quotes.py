@@ -113,10 +113,12 @@ def to_quote(ticker: str, row: dict[str, Any]) -> Quote | ProviderError:
     if price is None:
         return SymbolNotFound(ticker, f"No price for {ticker!r}")
     stamp = _num(row.get("regularMarketTime"))
+    venue_time = datetime.fromtimestamp(stamp, tz=UTC) if stamp else None
     return Quote(
         ticker=ticker,
         price=price,
-        ts=datetime.fromtimestamp(stamp, tz=UTC) if stamp else datetime.now(UTC),
+        ts=venue_time or datetime.now(UTC),
+        source_time=venue_time,
         source=YAHOO,
         change=_num(row.get("regularMarketChange")),
         change_pct=_num(row.get("regularMarketChangePercent")),

@@ -29,6 +29,8 @@ class MarketData(db.Model):
     ask: Mapped[float | None] = mapped_column(Float)
     currency: Mapped[str | None] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(10))
+    # The source's own clock: the venue's timestamp, or in replay the historical moment.
+    source_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Bar(db.Model):

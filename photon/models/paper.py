@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from photon.extensions import db
+from photon.models.decision import TradingDecision
 from photon.models.symbol import Symbol
 from photon.models.types import BigId, UTCDateTime, utcnow
 
@@ -89,3 +90,4 @@ class PaperOrder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     symbol: Mapped[Symbol] = relationship(lazy="joined")
+    decision: Mapped[TradingDecision | None] = relationship(lazy="joined")

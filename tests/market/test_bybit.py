@@ -40,6 +40,7 @@ def test_btcusdt_quote_is_normalised_from_the_recorded_ticker():
         bid=20517.96,
         ask=20527.77,
         currency="USDT",
+        source_time=datetime(2023, 1, 16, 8, 51, 27, 947000, tzinfo=UTC),
     )
 
 

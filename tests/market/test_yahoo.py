@@ -541,6 +541,7 @@ def test_quote_row_normalisation():
     assert quote == Quote(
         ticker="AAPL", price=227.48, ts=datetime(2024, 11, 19, 21, 0, tzinfo=UTC), source="yahoo",
         change=1.2, change_pct=0.53, volume=40000000.0, bid=None, ask=227.5, currency="USD",
+        source_time=datetime(2024, 11, 19, 21, 0, tzinfo=UTC),
     )  # fmt: skip
     assert isinstance(to_quote("DEAD", {"symbol": "DEAD", "currency": "USD"}), SymbolNotFound)
 

@@ -1,0 +1,44 @@
+"""``flask photon demo-account``: the ready account ``make demo`` logs you in with."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from photon import providers, security, watchlist
+from photon.agents import status as agent_status
+from photon.cli import photon_cli
+from photon.extensions import db
+from photon.models import User
+from photon.models.agent import DECISION_MAKER, EXECUTION, MARKET_MONITOR
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "photon-demo-1"
+DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT", "AAPL", "MSFT")
+
+
+@photon_cli.command("demo-account")
+@click.option("--username", default=DEMO_USERNAME, show_default=True, help="Account name")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True,
+              help="Its password (published: replay mode only)")
+def demo_account(username: str, password: str) -> None:
+    """Create (or reuse) an account that watches BTCUSDT, ETHUSDT, AAPL and MSFT, with its
+    market monitor, decision maker and paper execution started. Replay mode only: the account
+    has a published password."""
+    settings = current_app.config["PHOTON"]
+    if settings.data_source != "replay" or settings.production:
+        raise click.ClickException("demo-account is for replay mode outside production only")
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        user = User(username=username, email=f"{username}@demo.invalid",
+                    password_hash=security.hash_password(password))
+        db.session.add(user)
+        db.session.commit()
+    for ticker in DEMO_SYMBOLS:
+        watchlist.add(user.id, ticker, providers.describe)
+    for agent in (MARKET_MONITOR, DECISION_MAKER, EXECUTION):
+        agent_status.start(db.session, user.id, agent)
+    db.session.commit()
+    click.echo(f"photon: demo account {username!r}, password {password!r}: it watches "
+               f"{', '.join(DEMO_SYMBOLS)} and its three agents run")

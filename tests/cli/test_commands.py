@@ -1,0 +1,54 @@
+"""The ``flask photon`` commands behave offline: fallbacks say so, shortfalls say why, output
+goes to a documented, git-ignored place, and every command explains itself in ``--help``."""
+
+from __future__ import annotations
+
+import pytest
+
+from photon.app import create_app
+from photon.cli import photon_cli
+
+
+def test_backtest_auto_falls_back_to_bundled_history_when_the_provider_is_unreachable(
+        app_env, redis_client, tmp_path):
+    app = create_app({**app_env, "PHOTON_YAHOO_URL": "http://127.0.0.1:9"})
+    app.instance_path = str(tmp_path)
+    result = app.test_cli_runner().invoke(
+        args=["photon", "backtest", "GOOG", "--strategy", "sma-cross"])
+    assert result.exit_code == 0, result.output
+    fallback = [line for line in result.output.splitlines() if "bundled history instead" in line]
+    assert len(fallback) == 1 and "yahoo is unavailable" in fallback[0]
+    assert "GOOG 1d from bundled history" in result.output
+    # The equity curve lands in the instance folder (git-ignored), and the output says where.
+    written = tmp_path / "backtests" / "backtest-GOOG-sma-cross.csv"
+    assert written.read_text().startswith("open_time,equity")
+    assert f"equity curve: {written}" in result.output
+
+
+def test_backfill_in_replay_says_why_it_stored_less_than_asked(app_env, redis_client):
+    app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay"})
+    result = app.test_cli_runner().invoke(
+        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "365"])
+    assert result.exit_code == 0, result.output
+    assert "Stored less than asked" in result.output
+    assert "replay serves only the bundled BTCUSDT history" in result.output
+
+
+def test_backfill_asked_within_the_history_reports_no_shortfall(app_env, redis_client):
+    app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay"})
+    result = app.test_cli_runner().invoke(
+        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Stored less" not in result.output
+
+
+@pytest.mark.parametrize("command", sorted(photon_cli.commands))
+def test_every_command_has_useful_help(runner, command):
+    result = runner.invoke(args=["photon", command, "--help"])
+    assert result.exit_code == 0, result.output
+    summary = photon_cli.commands[command].help or ""
+    assert len(summary.split()) >= 4, f"{command} --help says too little: {summary!r}"
+    assert " ".join(summary.split()[:5]) in " ".join(result.output.split())
+    for option in photon_cli.commands[command].params:
+        if option.param_type_name == "option":
+            assert option.help, f"{command} {option.opts[0]} has no help text"
