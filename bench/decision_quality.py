@@ -31,7 +31,7 @@ import pandas as pd
 
 from photon.agents.decision.model import ModelConfig
 from photon.backtest import run_backtest
-from photon.market.history import load_bundled
+from photon.market.replay.bundled import load_bundled
 
 COST = 0.004  # two sides of the backtest's 0.2 % commission
 # (ticker, interval, horizon bars, retrain every N bars)

@@ -21,7 +21,7 @@ import talib
 
 from photon.agents.decision import ModelConfig, decide_many, train
 from photon.agents.decision.features import WINDOW, bar_arrays, latest_features_many
-from photon.market.history import load_bundled
+from photon.market.replay.bundled import load_bundled
 
 N_SYMBOLS = 1000
 N_BARS = 2000

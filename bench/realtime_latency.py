@@ -8,7 +8,7 @@ PHOTON_ENV=production so no access log, replay data, a SQLite database of its ow
 relay (bench/bare_relay.py: Flask-SocketIO with the same ``message_queue``, on a channel of its
 own, no auth, no Photon code). For each client count it connects that many authenticated
 python-socketio clients, each subscribed to BTCUSDT, then a separate process emits the quote
-events through Redis exactly as a worker does (``photon.events.emit(QUOTE, payload,
+events through Redis exactly as a worker does (``photon.realtime.events.emit(QUOTE, payload,
 symbol_room(ticker), redis_url=...)``; for the bare relay a write-only ``SocketIO(message_queue=
 ...)`` on its channel). Every payload carries its send time; every client records
 receive time minus send time for every event.
@@ -220,7 +220,7 @@ def client_process(url: str, token: str, count: int, ready, counter, stop, resul
 def emit_process(kind: str, redis_url: str, events: int, rate: float) -> None:
     """Emit the quotes through Redis as a worker does, at a steady rate."""
     if kind == "photon":
-        from photon.events import QUOTE, emit, symbol_room
+        from photon.realtime.events import QUOTE, emit, symbol_room
 
         def send(payload: dict) -> None:
             emit(QUOTE, payload, symbol_room(SYMBOL), redis_url=redis_url)

@@ -6,44 +6,54 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 
+from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from photon import log
+from photon import api, cli, log, models, security  # noqa: F401  (models registers the tables)
+from photon.api.docs import STATIC_URL
 from photon.config import Settings
+from photon.extensions import db, init_redis, jwt, migrate
+from photon.realtime import sockets
 
 
 def create_app(test_config: Mapping[str, str] | None = None, *, web: bool = False) -> Flask:
     """Build the app. ``test_config`` holds environment-style overrides (``DATABASE_URL`` ...).
 
     Only the web entry point passes ``web=True``: it alone serves Socket.IO in the configured
-    async mode. Everything else (CLI, workers, tests) stays in threading mode and never imports
-    eventlet.
+    async mode.
     """
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
-    if test_config is None:
-        from dotenv import load_dotenv
-
-        # .env is optional and never overrides the real environment.
-        load_dotenv(os.path.join(app.root_path, os.pardir, ".env"), override=False)
-    environ = {**os.environ, **(test_config or {})}
-    settings = Settings.from_env(environ)
-    _configure(app, settings)
-    # Blocking C-level I/O (curl_cffi) must leave the event loop when eventlet serves the web.
-    app.config["PHOTON_GREEN"] = web and settings.async_mode == "eventlet"
-    _init_extensions(app, settings, web)
-    _register_blueprints(app)
-    _register_cli(app)
+    settings = _settings(app, test_config)
+    _configure(app, settings, web)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"),
+                     render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    security.init_app(app, settings)
+    init_redis(app, settings.effective_redis_url)
+    sockets.init_app(app, settings, web)
+    api.init_app(app)
+    cli.init_app(app)
     return app
 
 
-def _configure(app: Flask, settings: Settings) -> None:
+def _settings(app: Flask, test_config: Mapping[str, str] | None) -> Settings:
+    if test_config is None:
+        # .env is optional and never overrides the real environment.
+        load_dotenv(os.path.join(app.root_path, os.pardir, ".env"), override=False)
+    return Settings.from_env({**os.environ, **(test_config or {})})
+
+
+def _configure(app: Flask, settings: Settings, web: bool) -> None:
     log.setup(settings.log_level)
     uri = settings.database_uri(app.instance_path)
     app.config.update(
         PHOTON=settings,
+        # Blocking C-level I/O (curl_cffi) must leave the event loop when eventlet serves.
+        PHOTON_GREEN=web and settings.async_mode == "eventlet",
         TESTING=settings.env == "test",
         SECRET_KEY=settings.secret,
         JWT_SECRET_KEY=settings.secret,
@@ -58,6 +68,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=STATIC_URL,
         API_SPEC_OPTIONS={
             "components": {
                 "securitySchemes": {
@@ -68,9 +79,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         },
         JSON_SORT_KEYS=False,
     )
-    from photon.api.docs import STATIC_URL
-
-    app.config["OPENAPI_SWAGGER_UI_URL"] = STATIC_URL
     # Serve /x and /x/ alike: the contract uses Django-style slashes, and a redirect would turn
     # a POST into a second request some clients will not make.
     app.url_map.strict_slashes = False
@@ -91,63 +99,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-
-def _init_extensions(app: Flask, settings: Settings, web: bool) -> None:
-    from photon import models, security  # noqa: F401  (models registers the tables)
-    from photon.api import errors
-    from photon.extensions import api, db, init_redis, jwt, migrate, socketio
-
-    db.init_app(app)
-    migrate.init_app(
-        app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"),
-        render_as_batch=True, compare_type=True,
-    )
-    jwt.init_app(app)
-    api.init_app(app)
-    errors.init_app(app)
-    security.init_app(app, settings)
-    init_redis(app, settings.effective_redis_url)
-    from photon.events import channel
-
-    socketio.init_app(
-        app,
-        async_mode=settings.async_mode if web else "threading",
-        # Workers publish to Redis; the web process subscribes and relays to its clients.
-        message_queue=settings.effective_redis_url if web else None,
-        channel=channel(settings.effective_redis_url),
-        cors_allowed_origins="*",
-    )
-
-
-def _register_blueprints(app: Flask) -> None:
-    from photon import sockets
-    from photon.api import (
-        agents,
-        auth,
-        dashboard,
-        decisions,
-        docs,
-        health,
-        market_data,
-        portfolio,
-        symbols,
-    )
-    from photon.extensions import api
-
-    api.register_blueprint(auth.blp)
-    api.register_blueprint(symbols.blp)
-    api.register_blueprint(market_data.blp)
-    api.register_blueprint(decisions.blp)
-    api.register_blueprint(agents.blp)
-    api.register_blueprint(portfolio.blp)
-    api.register_blueprint(health.blp)
-    app.register_blueprint(docs.bp)
-    dashboard.init_app(app)
-    sockets.init_app()
-
-
-def _register_cli(app: Flask) -> None:
-    from photon.cli import photon_cli
-
-    app.cli.add_command(photon_cli)

@@ -17,7 +17,7 @@ from flask import current_app
 from photon.extensions import get_redis
 from photon.market.registry import Providers
 from photon.market.symbols import Resolved
-from photon.market.types import SymbolInfo
+from photon.types import SymbolInfo
 
 REPLAY_ANCHOR_KEY = "photon:replay:anchor"
 

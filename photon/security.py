@@ -1,4 +1,4 @@
-"""Passwords, JWT loaders and token revocation.
+"""Accounts and tokens: passwords, registering, logging in and out, refreshing, and revocation.
 
 Revoked token ids live in Redis with a TTL equal to the token's remaining life, so the list never
 grows past the set of still-valid tokens. If Redis is down, the ids this process revoked are still
@@ -15,14 +15,21 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
-from flask_jwt_extended import decode_token, get_jwt
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_jwt,
+)
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
-from photon.api.errors import error_response
+from photon.config import Settings
 from photon.errors import Unauthorized
 from photon.extensions import db, get_redis, jwt
 from photon.models import User
+from photon.store import agent_status, users
+from photon.types import Agent
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,60 @@ def verify_password(user: User, password: str) -> bool:
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return True
+
+
+def register(username: str, email: str, password: str) -> User:
+    """Create an account, with its three agents stopped; a taken username or email is a
+    ``Conflict``. (The agents' rows exist from the start, so reading a status never writes.)"""
+    user = users.create(db.session, username, email, hash_password(password))
+    for agent in Agent:
+        agent_status.get(db.session, user.id, agent)
+    db.session.commit()
+    return user
+
+
+def login(identity: str, password: str) -> dict[str, str]:
+    """An access and a refresh token for the right credentials, else ``Unauthorized``."""
+    user = users.by_identity(db.session, identity)
+    if user is None or not verify_password(user, password):
+        raise Unauthorized("Wrong username, email or password")
+    db.session.commit()  # verify_password may have upgraded the hash
+    return issue_tokens(user.id)
+
+
+def issue_tokens(user_id: int) -> dict[str, str]:
+    """A fresh login: a refresh token and an access token that names it (``rjti``)."""
+    refresh = create_refresh_token(identity=str(user_id))
+    access = create_access_token(identity=str(user_id),
+                                 additional_claims={"rjti": decode_token(refresh)["jti"]})
+    return {"access": access, "refresh": refresh}
+
+
+def refresh(token: str) -> dict[str, str]:
+    """A new access token for a valid, unrevoked refresh token."""
+    claims = verify(token, "refresh")
+    access = create_access_token(identity=claims["sub"], additional_claims={"rjti": claims["jti"]})
+    return {"access": access}
+
+
+def logout(user_id: int, refresh_token: str | None = None) -> None:
+    """Revoke the presented access token and the refresh token of the same login (or the one
+    given, which must be the user's)."""
+    refresh_jti = None
+    if refresh_token:
+        try:
+            claims = decode_token(refresh_token, allow_expired=True)
+        except (PyJWTError, JWTExtendedException) as exc:
+            raise Unauthorized(f"Invalid refresh token: {exc}") from None
+        if claims.get("type") != "refresh" or claims["sub"] != str(user_id):
+            raise Unauthorized("That is not your refresh token")
+        refresh_jti = claims["jti"]
+    claims = get_jwt()
+    revoke(claims["jti"], claims["exp"])
+    paired = refresh_jti or claims.get("rjti")
+    if paired:
+        refresh_exp = time.time() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
+        revoke(paired, refresh_exp)
 
 
 def revoke(jti: str, expires_at: float) -> None:
@@ -83,26 +144,12 @@ def verify(token: object, expected_type: str) -> dict[str, Any]:
         raise Unauthorized(f"Invalid token: expected a token of type {expected_type!r}")
     if is_revoked(claims["jti"]):
         raise Unauthorized("Token has been revoked")
-    if db.session.get(User, int(claims["sub"])) is None:
+    if users.get(db.session, int(claims["sub"])) is None:
         raise Unauthorized("The token's user no longer exists")
     return claims
 
 
-def revoke_current(refresh_jti: str | None = None) -> None:
-    """Revoke the presented token and the refresh token of the same login."""
-    claims = get_jwt()
-    revoke(claims["jti"], claims["exp"])
-    paired = refresh_jti or claims.get("rjti")
-    if paired:
-        refresh_exp = time.time() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
-        revoke(paired, refresh_exp)
-
-
-def _jwt_error(status: int, message: str):
-    return lambda *args: error_response(status, message)
-
-
-def init_app(app: Flask, settings: Any) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     if settings.env == "test":
         # Still argon2, with small costs so the suite does not spend minutes hashing.
         app.extensions["photon.hasher"] = PasswordHasher(time_cost=1, memory_cost=1024)
@@ -112,17 +159,8 @@ def init_app(app: Flask, settings: Any) -> None:
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> User | None:
-        return db.session.get(User, int(payload["sub"]))
+        return users.get(db.session, int(payload["sub"]))
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
         return is_revoked(payload["jti"])
-
-    jwt.unauthorized_loader(
-        lambda reason: error_response(401, f"Authentication required: {reason}")
-    )
-    jwt.invalid_token_loader(lambda reason: error_response(401, f"Invalid token: {reason}"))
-    jwt.expired_token_loader(_jwt_error(401, "Token has expired"))
-    jwt.revoked_token_loader(_jwt_error(401, "Token has been revoked"))
-    jwt.needs_fresh_token_loader(_jwt_error(401, "A fresh token is required"))
-    jwt.user_lookup_error_loader(_jwt_error(401, "The token's user no longer exists"))

@@ -283,14 +283,29 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture
 def worker_env(app_env, monkeypatch):
-    """Point the worker side (``workers.context``) at the same database and Redis as ``app``."""
-    from workers.context import get_app
-
+    """Install, for jobs run in this process, an app on the same database and Redis as ``app``
+    (as ``workers.worker`` does in a worker process)."""
     for key, value in app_env.items():
         monkeypatch.setenv(key, value)
-    get_app.cache_clear()
-    yield app_env
-    get_app.cache_clear()
+    yield install_worker_app(app_env)
+    uninstall_worker_app()
+
+
+def install_worker_app(env: dict[str, str]) -> dict[str, str]:
+    from photon.tasks import context
+
+    context.install(create_app(env))
+    return env
+
+
+def uninstall_worker_app() -> None:
+    from photon.tasks import context
+
+    if context._installed:
+        with context.app().app_context():
+            db.session.remove()
+            db.engine.dispose()
+    context._installed.clear()
 
 
 @pytest.fixture
@@ -298,7 +313,7 @@ def run_jobs(worker_env, redis_client):
     """Run every queued job with a real RQ SimpleWorker in burst mode."""
     from rq import Queue, SimpleWorker
 
-    from workers.queues import QUEUES
+    from photon.tasks.queues import QUEUES
 
     def run() -> None:
         queues = [Queue(name, connection=redis_client) for name in QUEUES]

@@ -1,4 +1,4 @@
-"""RQ jobs, the periodic schedule, and the worker and scheduler entry points.
+"""Process entry points only: ``python -m workers.worker`` and ``python -m workers.scheduler``.
 
-Nothing here creates the Flask app at import; jobs build it inside the worker on first use.
+The jobs they run live in ``photon.tasks``.
 """

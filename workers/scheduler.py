@@ -6,14 +6,14 @@ from rq_scheduler import Scheduler
 
 from photon import log
 from photon.config import Settings
-from workers.context import redis_connection
-from workers.schedule import periodic_jobs, register
+from photon.tasks import context
+from photon.tasks.schedule import periodic_jobs, register
 
 
 def main() -> int:
     settings = Settings.from_env()
     log.setup(settings.log_level)
-    scheduler = Scheduler(connection=redis_connection(), interval=1)
+    scheduler = Scheduler(connection=context.redis_connection(), interval=1)
     register(scheduler, periodic_jobs(settings))
     scheduler.run()
     return 0

@@ -12,16 +12,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photon import marketdata
-from photon.agents import status as agent_status
 from photon.errors import PhotonError, ProviderError, SymbolNotFound
 from photon.market.registry import Providers
-from photon.market.types import Quote
-from photon.models import AgentStatus, Symbol, Watch
-from photon.models.agent import MARKET_MONITOR
+from photon.models import AgentStatus, Symbol
+from photon.store import agent_status, quotes, watchlist
+from photon.types import Agent, Quote
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +67,7 @@ def fetch_and_store(
                 result.results.append(SymbolResult(symbol, error=got))
     rows = [(r.symbol.id, r.quote) for r in result.quotes]
     try:
-        result.rows_written = marketdata.upsert_quotes(session, rows)
+        result.rows_written = quotes.upsert_quotes(session, rows)
         if commit:
             session.commit()
     except Exception:
@@ -95,27 +92,15 @@ def run_cycle(
     only the sources their own symbols use.
     """
     if user_ids is None:
-        user_ids = agent_status.running_user_ids(session, MARKET_MONITOR)
-    pairs = (
-        session.execute(
-            select(Watch.user_id, Symbol)
-            .join(Symbol, Symbol.id == Watch.symbol_id)
-            .where(Watch.user_id.in_(list(user_ids)))
-        ).all()
-        if user_ids
-        else []
-    )
-    symbols_by_user: dict[int, list[Symbol]] = defaultdict(list)
-    unique: dict[int, Symbol] = {}
-    for user_id, symbol in pairs:
-        symbols_by_user[user_id].append(symbol)
-        unique[symbol.id] = symbol
+        user_ids = agent_status.running_user_ids(session, Agent.MARKET_MONITOR)
+    symbols_by_user = watchlist.watchers(session, user_ids)
+    unique = {s.id: s for symbols in symbols_by_user.values() for s in symbols}
     # One transaction for quotes and statuses; a commit in between would expire every symbol and
     # cost a query each to read them again.
     cycle = fetch_and_store(session, providers, list(unique.values()), commit=False)
-    statuses = agent_status.of_users(session, user_ids, MARKET_MONITOR)
+    statuses = agent_status.of_users(session, user_ids, Agent.MARKET_MONITOR)
     for user_id in user_ids:
-        status = statuses.get(user_id) or agent_status.get(session, user_id, MARKET_MONITOR)
+        status = statuses.get(user_id) or agent_status.get(session, user_id, Agent.MARKET_MONITOR)
         statuses[user_id] = status
         sources = {s.source for s in symbols_by_user.get(user_id, [])}
         errors = [
@@ -129,4 +114,14 @@ def run_cycle(
             counters={"symbols_watched": len(symbols_by_user.get(user_id, []))},
         )
     session.commit()
-    return MonitorRun(cycle, statuses, dict(symbols_by_user))
+    return MonitorRun(cycle, statuses, symbols_by_user)
+
+
+def refresh(session: Session, providers: Providers, user_id: int,
+            symbol_ids: list[int] | None = None) -> CycleResult:
+    """Fetch and store quotes now for the user's symbols (or the given ones, all watched)."""
+    symbols = watchlist.watched_symbols(session, user_id)
+    if symbol_ids is not None:
+        wanted = {watchlist.watched_symbol(session, user_id, i).id for i in symbol_ids}
+        symbols = [s for s in symbols if s.id in wanted]
+    return fetch_and_store(session, providers, symbols)

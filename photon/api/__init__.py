@@ -1,1 +1,30 @@
-"""HTTP API: one blueprint per resource, and the one error shape."""
+"""HTTP API: one blueprint per resource, the one error shape, the docs and the dashboard."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from photon.api import (
+    agents,
+    auth,
+    dashboard,
+    decisions,
+    docs,
+    errors,
+    health,
+    market_data,
+    portfolio,
+    symbols,
+)
+from photon.extensions import api
+
+BLUEPRINTS = (auth, symbols, market_data, decisions, agents, portfolio, health)
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(app)
+    errors.init_app(app)
+    for module in BLUEPRINTS:
+        api.register_blueprint(module.blp)
+    app.register_blueprint(docs.bp)
+    dashboard.init_app(app)

@@ -5,24 +5,11 @@ from __future__ import annotations
 import re
 
 from flask.views import MethodView
-from flask_jwt_extended import (
-    create_access_token,
-    create_refresh_token,
-    current_user,
-    decode_token,
-    jwt_required,
-)
-from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
-from jwt import PyJWTError
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from photon import security
-from photon.errors import Conflict, Unauthorized
-from photon.extensions import db
-from photon.models import User
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -92,40 +79,13 @@ class LogoutSchema(Schema):
     refresh = fields.String(metadata={"description": "Also revoke this refresh token"})
 
 
-def _issue_tokens(user: User) -> dict[str, str]:
-    refresh = create_refresh_token(identity=str(user.id))
-    refresh_jti = decode_token(refresh)["jti"]
-    access = create_access_token(identity=str(user.id), additional_claims={"rjti": refresh_jti})
-    return {"access": access, "refresh": refresh}
-
-
 @blp.route("/register/")
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
     def post(self, data: dict):
         """Create an account"""
-        email = data["email"].strip().lower()
-        taken = db.session.scalars(
-            select(User).where(
-                or_(func.lower(User.username) == data["username"].lower(), User.email == email)
-            )
-        ).first()
-        if taken:
-            field = "email" if taken.email == email else "username"
-            raise Conflict(f"That {field} is already registered", errors={field: ["Taken."]})
-        user = User(
-            username=data["username"], email=email,
-            password_hash=security.hash_password(data["password"]),
-        )
-        db.session.add(user)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Another registration took the name between the check and the insert.
-            db.session.rollback()
-            raise Conflict("That username or email is already registered") from None
-        return user
+        return security.register(data["username"], data["email"], data["password"])
 
 
 @blp.route("/login/")
@@ -134,16 +94,7 @@ class Login(MethodView):
     @blp.response(200, TokensSchema)
     def post(self, data: dict):
         """Exchange credentials for an access and a refresh token"""
-        identity = (data.get("username") or data.get("email") or "").strip()
-        user = db.session.scalars(
-            select(User).where(
-                or_(func.lower(User.username) == identity.lower(), User.email == identity.lower())
-            )
-        ).first()
-        if user is None or not security.verify_password(user, data["password"]):
-            raise Unauthorized("Wrong username, email or password")
-        db.session.commit()  # verify_password may have upgraded the hash
-        return _issue_tokens(user)
+        return security.login(data.get("username") or data.get("email") or "", data["password"])
 
 
 @blp.route("/refresh/")
@@ -152,11 +103,7 @@ class Refresh(MethodView):
     @blp.response(200, AccessSchema)
     def post(self, data: dict):
         """Exchange a refresh token for a new access token"""
-        claims = security.verify(data["refresh"], "refresh")
-        access = create_access_token(
-            identity=claims["sub"], additional_claims={"rjti": claims["jti"]}
-        )
-        return {"access": access}
+        return security.refresh(data["refresh"])
 
 
 @blp.route("/me/")
@@ -175,13 +122,4 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self, data: dict | None):
         """Revoke the access token and the refresh token of this login"""
-        refresh_jti = None
-        if data and data.get("refresh"):
-            try:
-                claims = decode_token(data["refresh"], allow_expired=True)
-            except (PyJWTError, JWTExtendedException) as exc:
-                raise Unauthorized(f"Invalid refresh token: {exc}") from None
-            if claims.get("type") != "refresh" or claims["sub"] != str(current_user.id):
-                raise Unauthorized("That is not your refresh token")
-            refresh_jti = claims["jti"]
-        security.revoke_current(refresh_jti)
+        security.logout(current_user.id, (data or {}).get("refresh"))

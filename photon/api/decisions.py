@@ -9,16 +9,14 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from photon import decisions
-from photon.agents import decider
-from photon.agents.decision.scoring import ACTIONS
-from photon.api.schemas import DecisionSchema, TimeRangeSchema, decision_payload
-from photon.errors import NotFound
-from photon.events import DECISION, emit, user_room
-from photon.extensions import db, get_redis
+from photon.agents.decision import agent as decider
+from photon.api.schemas import TimeRangeSchema
+from photon.extensions import db
 from photon.providers import get_providers
-from workers.enqueue import queue_paper_execution
-from workers.jobs import queue_training
+from photon.realtime.payloads import DecisionSchema
+from photon.store import decisions
+from photon.tasks.decisions import hand_on
+from photon.types import ACTIONS
 
 blp = Blueprint("decisions", __name__, url_prefix="/api/trading/decisions",
                 description="BUY/SELL/HOLD decisions with their reasons")
@@ -59,23 +57,21 @@ class Decisions(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, args: dict, pagination_parameters):
         """Your decisions, newest first; filter by symbol_id, action and [start, end)"""
-        rows, total = decisions.page(db.session, current_user.id, args,
-                                     pagination_parameters.page, pagination_parameters.page_size)
-        pagination_parameters.item_count = total
+        rows, pagination_parameters.item_count = decisions.page(
+            db.session, current_user.id, args, pagination_parameters.page,
+            pagination_parameters.page_size)
         return rows
 
     @blp.arguments(DecideSchema)
     @blp.response(201, DecisionSchema)
     def post(self, data: dict):
         """Decide now for one of your symbols (409 when there are too few bars)"""
-        decision = decider.decide_for(db.session, get_providers(), current_user.id,
+        decision = decider.decide_now(db.session, get_providers(), current_user.id,
                                       data["symbol_id"])
-        emit(DECISION, decision_payload(decision), user_room(current_user.id))
         try:
-            queue_paper_execution(db.session, get_redis(), current_user.id, [decision])
-            queue_training(db.session, get_redis(), get_providers(), [decision.symbol])
+            hand_on(current_user.id, [decision])
         except redis.RedisError as exc:
-            # The decision is stored and shown; only its paper order waits for Redis.
+            # The decision is stored and shown; only its paper order and training wait.
             current_app.logger.warning("paper execution or training not queued: %s", exc)
         return decision
 
@@ -86,10 +82,7 @@ class DecisionDetail(MethodView):
     @blp.response(200, DecisionSchema)
     def get(self, decision_id: int):
         """One of your decisions"""
-        decision = decisions.get(db.session, current_user.id, decision_id)
-        if decision is None:
-            raise NotFound(f"No decision with id {decision_id}")
-        return decision
+        return decisions.get(db.session, current_user.id, decision_id)
 
 
 @blp.route("/statistics/")

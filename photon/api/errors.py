@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from photon.errors import PhotonError
+from photon.extensions import jwt
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,19 @@ def _unexpected(exc: Exception) -> Response:
     return error_response(500, "Internal server error; it has been logged.")
 
 
+def _jwt_error(status: int, message: str):
+    return lambda *args: error_response(status, message)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(PhotonError, _photon_error)
     app.register_error_handler(Exception, _unexpected)
+    # flask-jwt-extended answers {"msg": ...} by default; its errors take the one shape too.
+    jwt.unauthorized_loader(
+        lambda reason: error_response(401, f"Authentication required: {reason}"))
+    jwt.invalid_token_loader(lambda reason: error_response(401, f"Invalid token: {reason}"))
+    jwt.expired_token_loader(_jwt_error(401, "Token has expired"))
+    jwt.revoked_token_loader(_jwt_error(401, "Token has been revoked"))
+    jwt.needs_fresh_token_loader(_jwt_error(401, "A fresh token is required"))
+    jwt.user_lookup_error_loader(_jwt_error(401, "The token's user no longer exists"))

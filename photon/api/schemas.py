@@ -1,4 +1,5 @@
-"""Schemas shared by REST responses and Socket.IO payloads, so both say the same thing."""
+"""Request schemas the blueprints share, and the shapes only REST answers with. What REST and
+Socket.IO both send is in ``photon.realtime.payloads``."""
 
 from __future__ import annotations
 
@@ -6,49 +7,8 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from photon.market.types import INTERVALS
-
-
-class QuoteSchema(Schema):
-    symbol_id = fields.Integer()
-    symbol = fields.String()
-    price = fields.Float()
-    change = fields.Float(allow_none=True)
-    change_pct = fields.Float(allow_none=True)
-    volume = fields.Float(allow_none=True)
-    bid = fields.Float(allow_none=True)
-    ask = fields.Float(allow_none=True)
-    currency = fields.String(allow_none=True)
-    ts = fields.DateTime(metadata={"description": "Wall-clock time of the quote (UTC)"})
-    source_time = fields.DateTime(
-        allow_none=True,
-        metadata={"description": "The source's own time for this price: the venue's timestamp "
-                                 "live; in replay, the historical market moment replayed"})
-    source = fields.String(metadata={"description": "yahoo, bybit or replay"})
-
-
-def quote_fields(symbol, quote) -> dict:
-    """``quote`` is a stored MarketData row or a provider Quote; both have the same fields."""
-    return {
-        "symbol_id": symbol.id, "symbol": symbol.ticker, "price": quote.price,
-        "change": quote.change, "change_pct": quote.change_pct, "volume": quote.volume,
-        "bid": quote.bid, "ask": quote.ask, "currency": quote.currency, "ts": quote.ts,
-        "source_time": quote.source_time, "source": quote.source,
-    }
-
-
-def quote_payload(symbol, quote) -> dict:
-    """The ``quote`` event: the same schema as the REST API, serialised for Socket.IO."""
-    return QuoteSchema().dump(quote_fields(symbol, quote))
-
-
-class BarSchema(Schema):
-    open_time = fields.DateTime()
-    open = fields.Float()
-    high = fields.Float()
-    low = fields.Float()
-    close = fields.Float()
-    volume = fields.Float()
+from photon.realtime.payloads import QuoteSchema
+from photon.types import INTERVALS
 
 
 class TimeRangeSchema(Schema):
@@ -103,29 +63,3 @@ class RefreshInSchema(Schema):
                              metadata={"description": "Default: every symbol you watch"})
 
 
-class DecisionSchema(Schema):
-    id = fields.Integer()
-    symbol_id = fields.Integer()
-    symbol = fields.String(attribute="symbol.ticker")
-    action = fields.String()
-    confidence = fields.Float()
-    reasoning = fields.String()
-    signals = fields.Dict(metadata={"description": "Every feature: value, contribution, label"})
-    model = fields.String(metadata={"description": "lightgbm or rules"})
-    model_version = fields.String(allow_none=True)
-    price = fields.Float(metadata={"description": "Close of the bar the decision used"})
-    bar_time = fields.DateTime(
-        allow_none=True,
-        metadata={"description": "Market time: open time of the last complete bar decided on "
-                                 "(in replay, a historical date)"})
-    interval = fields.String(allow_none=True)
-    horizon_bars = fields.Integer(allow_none=True)
-    cost = fields.Float(allow_none=True)
-    created_at = fields.DateTime(metadata={"description": "Wall-clock time of the decision"})
-    outcome_return = fields.Float(allow_none=True)
-    outcome_correct = fields.Boolean(allow_none=True)
-    scored_at = fields.DateTime(allow_none=True)
-
-
-def decision_payload(decision) -> dict:
-    return DecisionSchema().dump(decision)

@@ -7,7 +7,9 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from photon import providers, watchlist
+from photon import providers
+from photon.extensions import db
+from photon.store import watchlist
 
 blp = Blueprint(
     "symbols", __name__, url_prefix="/api/trading/symbols", description="Your watch list"
@@ -39,10 +41,9 @@ class Symbols(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, pagination_parameters):
         """List the symbols you watch"""
-        items, total = watchlist.page(
-            current_user.id, pagination_parameters.page, pagination_parameters.page_size
-        )
-        pagination_parameters.item_count = total
+        items, pagination_parameters.item_count = watchlist.page(
+            db.session, current_user.id, pagination_parameters.page,
+            pagination_parameters.page_size)
         return items
 
     @blp.arguments(SymbolInSchema)
@@ -50,7 +51,8 @@ class Symbols(MethodView):
     @blp.alt_response(200, schema=SymbolSchema, description="Already watched; nothing added")
     def post(self, data: dict):
         """Watch a symbol; the data source is detected from it (BTC becomes BTCUSDT on Bybit)"""
-        watch, created = watchlist.add(current_user.id, data["symbol"], providers.describe)
+        watch, created = watchlist.add(db.session, current_user.id, data["symbol"],
+                                       providers.describe)
         return watch, 201 if created else 200
 
 
@@ -61,9 +63,9 @@ class SymbolDetail(MethodView):
     @blp.response(200, SymbolSchema)
     def get(self, symbol_id: int):
         """One watched symbol"""
-        return watchlist.get(current_user.id, symbol_id)
+        return watchlist.get(db.session, current_user.id, symbol_id)
 
     @blp.response(204)
     def delete(self, symbol_id: int):
         """Stop watching a symbol"""
-        watchlist.remove(current_user.id, symbol_id)
+        watchlist.remove(db.session, current_user.id, symbol_id)

@@ -15,7 +15,7 @@ import pandas as pd
 import talib
 
 from photon.agents.decision import rules
-from photon.agents.decision.decide import DEFAULT_HORIZON
+from photon.agents.decision.core import DEFAULT_HORIZON
 from photon.agents.decision.features import bar_arrays, feature_matrix
 from photon.agents.decision.model import MIN_TRAIN_ROWS, ModelConfig, train
 from photon.errors import Conflict

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import AppGroup
 
 photon_cli = AppGroup(
@@ -20,8 +21,8 @@ def routes() -> None:
         click.echo(f"{methods:20} {rule.rule}")
 
 
-def _register() -> None:
-    from photon.cli import backtest, demo, market  # noqa: F401  (commands attach to photon_cli)
+def init_app(app: Flask) -> None:
+    # The command modules attach themselves to photon_cli when imported.
+    from photon.cli import backtest, demo, market  # noqa: F401
 
-
-_register()
+    app.cli.add_command(photon_cli)

@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 import click
 from flask import current_app
 
-from photon.agents.decider import HORIZON_BARS, decision_interval, frame
 from photon.agents.decision import ModelConfig
+from photon.agents.decision.agent import HORIZON_BARS, decision_interval, frame
 from photon.backtest.engine import STRATEGIES, run_backtest, write_equity_csv
 from photon.cli import photon_cli
 from photon.cli.market import symbol_row
 from photon.errors import PhotonError, ProviderError
 from photon.extensions import db
-from photon.market import history
+from photon.market.replay import bundled
 from photon.market.symbols import resolve
-from photon.market.types import CRYPTO
-from photon.marketdata import stored_bars
+from photon.store.bars import stored_bars
+from photon.types import AssetClass
 
 MIN_STORED = 200
 
@@ -26,7 +26,7 @@ MIN_STORED = 200
 def _bars(ticker_raw: str, source: str):
     """Stored bars when there are enough, else the bundled real history for that ticker."""
     resolved = resolve(ticker_raw)
-    interval = "1h" if resolved.asset_class == CRYPTO else "1d"
+    interval = "1h" if resolved.asset_class == AssetClass.CRYPTO else "1d"
     if source in ("auto", "db"):
         try:
             symbol = symbol_row(ticker_raw)
@@ -41,11 +41,11 @@ def _bars(ticker_raw: str, source: str):
             rows = stored_bars(db.session, symbol.id, interval)
             if len(rows) >= MIN_STORED or source == "db":
                 return frame(rows), interval, f"database ({len(rows)} bars)"
-    if (resolved.ticker, interval) not in history.bundled_series():
+    if (resolved.ticker, interval) not in bundled.bundled_series():
         raise click.ClickException(
             f"Too few stored bars for {resolved.ticker} and no bundled history; run "
             f"`flask photon backfill {resolved.ticker} --interval {interval}` first")
-    df = history.load_bundled(resolved.ticker, interval)
+    df = bundled.load_bundled(resolved.ticker, interval)
     return df, interval, f"bundled history ({len(df)} bars)"
 
 
@@ -83,7 +83,7 @@ def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cas
     """
     try:
         df, interval, origin = _bars(symbol, source)
-        crypto = resolve(symbol).asset_class == CRYPTO
+        crypto = resolve(symbol).asset_class == AssetClass.CRYPTO
         click.echo(f"{resolve(symbol).ticker} {interval} from {origin}")
         with click.progressbar(length=1000, label=strategy) as bar:
             done = [0]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from sqlalchemy import select
 
-from photon import providers, security, watchlist
-from photon.agents import status as agent_status
+from photon import providers, security
 from photon.cli import photon_cli
 from photon.extensions import db
-from photon.models import User
-from photon.models.agent import DECISION_MAKER, EXECUTION, MARKET_MONITOR
+from photon.store import agent_status, users, watchlist
+from photon.types import Agent
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "photon-demo-1"
@@ -29,15 +27,12 @@ def demo_account(username: str, password: str) -> None:
     settings = current_app.config["PHOTON"]
     if settings.data_source != "replay" or settings.production:
         raise click.ClickException("demo-account is for replay mode outside production only")
-    user = db.session.scalars(select(User).where(User.username == username)).first()
+    user = users.by_identity(db.session, username)
     if user is None:
-        user = User(username=username, email=f"{username}@demo.invalid",
-                    password_hash=security.hash_password(password))
-        db.session.add(user)
-        db.session.commit()
+        user = security.register(username, f"{username}@demo.invalid", password)
     for ticker in DEMO_SYMBOLS:
-        watchlist.add(user.id, ticker, providers.describe)
-    for agent in (MARKET_MONITOR, DECISION_MAKER, EXECUTION):
+        watchlist.add(db.session, user.id, ticker, providers.describe)
+    for agent in (Agent.MARKET_MONITOR, Agent.DECISION_MAKER, Agent.EXECUTION):
         agent_status.start(db.session, user.id, agent)
     db.session.commit()
     click.echo(f"photon: demo account {username!r}, password {password!r}: it watches "

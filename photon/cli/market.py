@@ -5,27 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from sqlalchemy import select
 
-from photon import marketdata
+from photon.agents.backfill import backfill
 from photon.cli import photon_cli
 from photon.errors import PhotonError
 from photon.extensions import db
 from photon.market.symbols import resolve
-from photon.market.types import INTERVALS
 from photon.models import Symbol
 from photon.providers import describe, get_providers
+from photon.store import symbols
+from photon.store.bars import bar_span
+from photon.types import INTERVALS
 
 
 def symbol_row(raw: str) -> Symbol:
     """The stored instrument for ``raw``, created (after asking the provider) if new."""
     resolved = resolve(raw)
-    symbol = db.session.scalars(select(Symbol).where(Symbol.ticker == resolved.ticker)).first()
+    symbol = symbols.by_ticker(db.session, resolved.ticker)
     if symbol is None:
-        info = describe(resolved)
-        symbol = Symbol(ticker=info.ticker, asset_class=info.asset_class, source=info.source,
-                        name=info.name, currency=info.currency, exchange=info.exchange)
-        db.session.add(symbol)
+        symbol = symbols.get_or_create(db.session, describe(resolved))
         db.session.commit()
     return symbol
 
@@ -36,7 +34,7 @@ def symbol_row(raw: str) -> Symbol:
               help="Bar interval to store")
 @click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True,
               help="How far back from now to fill")
-def backfill(symbol: str, interval: str, days: int) -> None:
+def backfill_command(symbol: str, interval: str, days: int) -> None:
     """Back-fill SYMBOL's bars for the last DAYS days; a rerun resumes where it stopped.
 
     SYMBOL is what you would type in the API (BTC, AAPL, eth/usdt). In replay mode "now" is
@@ -47,10 +45,10 @@ def backfill(symbol: str, interval: str, days: int) -> None:
         end = get_providers().market_now(row.source, row.ticker)
         start = end - timedelta(days=days)
         provider = get_providers().for_source(row.source)
-        before = marketdata.bar_span(db.session, row.id, interval)[2]
+        before = bar_span(db.session, row.id, interval)[2]
         total = int((end - start).total_seconds())
         with click.progressbar(length=total, label=f"{row.ticker} {interval}") as bar:
-            written = marketdata.backfill(
+            written = backfill(
                 db.session, provider, row, interval, start, end,
                 progress=lambda lo, hi, n: bar.update(int((hi - lo).total_seconds())),
             )
@@ -58,7 +56,7 @@ def backfill(symbol: str, interval: str, days: int) -> None:
     except PhotonError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
-    first, last, count = marketdata.bar_span(db.session, row.id, interval)
+    first, last, count = bar_span(db.session, row.id, interval)
     click.echo(f"{row.ticker} {interval}: fetched {written} bars; stored {count} "
                f"({count - before} new), from {first} to {last}")
     shortfall = _shortfall(row, interval, start, first)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from photon.errors import ProviderError
-from photon.market.types import Bar, Quote, SymbolInfo
+from photon.types import Bar, Quote, SymbolInfo
 
 
 class Provider(Protocol):

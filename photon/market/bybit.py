@@ -30,7 +30,7 @@ from photon.market.retry import (
     DEFAULT_MAX_DELAY,
     retrying,
 )
-from photon.market.types import BYBIT, CRYPTO, Bar, Quote, SymbolInfo
+from photon.types import AssetClass, Bar, Quote, Source, SymbolInfo
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class BybitProvider:
     one request may take with its retries.
     """
 
-    name = BYBIT
+    name = Source.BYBIT
 
     def __init__(
         self,
@@ -118,7 +118,7 @@ class BybitProvider:
             rows = {row["symbol"]: row for row in body["result"]["list"]}
             ts = datetime.fromtimestamp(int(body["time"]) / 1000, tz=UTC)
         except (KeyError, TypeError, ValueError) as e:
-            raise ProviderUnavailable(BYBIT, GARBAGE) from e
+            raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
         out: dict[str, Quote | ProviderError] = {}
         for ticker in wanted:
             row = rows.get(ticker)
@@ -128,7 +128,7 @@ class BybitProvider:
             try:
                 out[ticker] = self._quote(ticker, row, ts)
             except (KeyError, TypeError, ValueError):
-                out[ticker] = ProviderUnavailable(BYBIT, GARBAGE)
+                out[ticker] = ProviderUnavailable(Source.BYBIT, GARBAGE)
         return out
 
     def bars(self, ticker: str, interval: str, start: datetime, end: datetime) -> list[Bar]:
@@ -159,7 +159,7 @@ class BybitProvider:
                 page = body["result"]["list"]
                 opens = [int(row[0]) for row in page]
             except (KeyError, TypeError, ValueError, IndexError) as e:
-                raise ProviderUnavailable(BYBIT, GARBAGE) from e
+                raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
             for t, row in zip(opens, page, strict=True):
                 if start_ms <= t < end_ms:
                     seen.setdefault(t, row)
@@ -173,7 +173,7 @@ class BybitProvider:
         try:
             return [_bar(ticker, interval, seen[t]) for t in sorted(seen)]
         except (TypeError, ValueError, IndexError) as e:
-            raise ProviderUnavailable(BYBIT, GARBAGE) from e
+            raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
 
     def describe(self, ticker: str) -> SymbolInfo:
         """Instrument info for one pair, cached in-process for ``describe_ttl`` seconds."""
@@ -188,14 +188,14 @@ class BybitProvider:
                 raise SymbolNotFound(ticker)
             info = SymbolInfo(
                 ticker=ticker,
-                asset_class=CRYPTO,
-                source=BYBIT,
+                asset_class=AssetClass.CRYPTO,
+                source=Source.BYBIT,
                 name=f"{row['baseCoin']}/{row['quoteCoin']}",
                 currency=row["quoteCoin"],
                 exchange="Bybit",
             )
         except (KeyError, TypeError) as e:
-            raise ProviderUnavailable(BYBIT, GARBAGE) from e
+            raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
         return self._described.put(ticker, info)
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ class BybitProvider:
             ticker=ticker,
             price=price,
             ts=ts,
-            source=BYBIT,
+            source=Source.BYBIT,
             change=round(price - prev, places) if prev is not None else None,
             change_pct=round(pct * 100, _places(row["price24hPcnt"])) if pct is not None else None,
             volume=_num(row.get("volume24h")),
@@ -238,19 +238,19 @@ class BybitProvider:
             except FailedRequestError as e:
                 raise _from_http_failure(e) from e
             except requests.exceptions.Timeout as e:
-                raise ProviderUnavailable(BYBIT, "timeout") from e
+                raise ProviderUnavailable(Source.BYBIT, "timeout") from e
             except (
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ) as e:
-                raise ProviderUnavailable(BYBIT, GARBAGE) from e
+                raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
             except requests.exceptions.RequestException as e:
-                raise ProviderUnavailable(BYBIT, f"network error ({type(e).__name__})") from e
+                raise ProviderUnavailable(Source.BYBIT, f"network error ({type(e).__name__})") from e
             except (AttributeError, TypeError, ValueError) as e:
                 # JSON that is not an object (a list, a string) trips pybit's own parsing.
-                raise ProviderUnavailable(BYBIT, GARBAGE) from e
+                raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
             if not isinstance(body, dict) or not isinstance(body.get("result"), dict):
-                raise ProviderUnavailable(BYBIT, GARBAGE)
+                raise ProviderUnavailable(Source.BYBIT, GARBAGE)
             return body
 
         return retrying(once, **self._retry)
@@ -263,10 +263,10 @@ def _from_ret_code(e: InvalidRequestError, symbol: str | None) -> ProviderError:
         if "not supported" in lowered or "invalid" in lowered:
             return SymbolNotFound(symbol)
     if code == 10006:
-        return RateLimited(BYBIT, _reset_wait(e.resp_headers))
+        return RateLimited(Source.BYBIT, _reset_wait(e.resp_headers))
     if code == 10016:
-        return ProviderUnavailable(BYBIT, "server timeout (retCode 10016)")
-    return ProviderUnavailable(BYBIT, f"retCode {code}: {message}")
+        return ProviderUnavailable(Source.BYBIT, "server timeout (retCode 10016)")
+    return ProviderUnavailable(Source.BYBIT, f"retCode {code}: {message}")
 
 
 def _from_http_failure(e: FailedRequestError) -> ProviderError:
@@ -274,13 +274,13 @@ def _from_http_failure(e: FailedRequestError) -> ProviderError:
     if e.resp_headers is None:
         # Raised by pybit itself, not from a response: 409 means the body was not JSON.
         if status == 409:
-            return ProviderUnavailable(BYBIT, GARBAGE)
-        return ProviderUnavailable(BYBIT, str(e.message))
+            return ProviderUnavailable(Source.BYBIT, GARBAGE)
+        return ProviderUnavailable(Source.BYBIT, str(e.message))
     if status == 429:
-        return RateLimited(BYBIT, _reset_wait(e.resp_headers))
+        return RateLimited(Source.BYBIT, _reset_wait(e.resp_headers))
     if status == 403:
-        return RateLimited(BYBIT, IP_BAN_WAIT)
-    return ProviderUnavailable(BYBIT, f"HTTP {status}")
+        return RateLimited(Source.BYBIT, IP_BAN_WAIT)
+    return ProviderUnavailable(Source.BYBIT, f"HTTP {status}")
 
 
 def _reset_wait(headers: Any) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 
 from photon.errors import ProviderError
 from photon.market.base import Provider
-from photon.market.types import BYBIT, YAHOO
+from photon.types import Source
 
 
 class Providers:
@@ -53,21 +53,21 @@ class Providers:
     def _build(self, key: str) -> Provider:
         s = self.settings
         if key == "replay":
-            from photon.market.replay import ReplayProvider
+            from photon.market.replay.provider import ReplayProvider
 
             return ReplayProvider(
                 start=s.replay_start, tick_seconds=s.effective_replay_tick,
                 anchor=self.replay_anchor,
             )
-        if key == BYBIT:
+        if key == Source.BYBIT:
             from photon.market.bybit import BybitProvider
 
             return BybitProvider(
                 endpoint=s.bybit_url, timeout=s.provider_timeout,
                 api_key=s.bybit_api_key, api_secret=s.bybit_secret_key,
             )
-        if key == YAHOO:
-            from photon.market.yahoo import YahooProvider
+        if key == Source.YAHOO:
+            from photon.market.yahoo.provider import YahooProvider
 
             return YahooProvider(
                 base_url=s.yahoo_url, timeout=s.provider_timeout, tz_cache_dir=self.tz_cache_dir

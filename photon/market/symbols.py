@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from photon.errors import Invalid
-from photon.market.types import BYBIT, CRYPTO, INDEX, STOCK, YAHOO
+from photon.types import AssetClass, Source
 
 MAX_LENGTH = 20
 
@@ -56,18 +56,18 @@ def resolve(raw: str) -> Resolved:
 
     crypto = _as_crypto_pair(text)
     if crypto:
-        return Resolved(crypto, CRYPTO, BYBIT)
+        return Resolved(crypto, AssetClass.CRYPTO, Source.BYBIT)
     if "/" in text:
         raise Invalid(
             f"{raw.strip()!r} is not a known crypto pair",
             errors={"symbol": ["Pairs are written BASE/USDT or BASEUSDT."]},
         )
     if text.startswith("^"):
-        return Resolved(text, INDEX, YAHOO)
+        return Resolved(text, AssetClass.INDEX, Source.YAHOO)
     share_class = _SHARE_CLASS.match(text)
     if share_class:
         text = f"{share_class.group(1)}-{share_class.group(2)}"
-    return Resolved(text, STOCK, YAHOO)
+    return Resolved(text, AssetClass.STOCK, Source.YAHOO)
 
 
 def _as_crypto_pair(text: str) -> str | None:

@@ -8,16 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from photon.extensions import db
 from photon.models.types import UTCDateTime, utcnow
-
-MARKET_MONITOR = "market-monitor"
-DECISION_MAKER = "decision-maker"
-EXECUTION = "execution"
-
-RUNNING = "running"
-STOPPED = "stopped"
-DEGRADED = "degraded"
-ERROR = "error"
-STATES = (RUNNING, STOPPED, DEGRADED, ERROR)
+from photon.types import AgentState
 
 
 class AgentStatus(db.Model):
@@ -29,7 +20,7 @@ class AgentStatus(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     agent: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(10), default=STOPPED)
+    state: Mapped[str] = mapped_column(String(10), default=AgentState.STOPPED)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -2,7 +2,7 @@
 
 Money columns are ``Float`` like every price Photon stores: prices arrive as floats from the
 providers, and a ``Numeric`` column would only round them again (SQLite has no decimal type at
-all). The money invariant in ``photon.agents.execution`` is checked to a relative 1e-9.
+all). The money invariant in ``photon.agents.execution.agent`` is checked to a relative 1e-9.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from photon.agents.decision import rules
-from photon.agents.decision.decide import Decision, decide, decide_many
+from photon.agents.decision.core import Decision, decide, decide_many
 from photon.agents.decision.features import FEATURE_NAMES, MIN_BARS, compute_features
 from photon.agents.decision.model import TrainedModel, train
 from photon.backtest import frame_from_ohlcv

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from photon import marketdata
+from photon.agents.backfill import backfill
 from photon.extensions import db
 from photon.models import Bar, Symbol
 
@@ -41,14 +41,14 @@ def test_empty_ranges_are_asked_for_once(app):
         # The replay has nothing after its cursor, and nothing before 2020-06-10.
         start, end = now - timedelta(days=400), now + timedelta(hours=6)
 
-        marketdata.backfill(db.session, provider, symbol, "1h", now - timedelta(hours=48), end,
+        backfill(db.session, provider, symbol, "1h", now - timedelta(hours=48), end,
                             memo=providers.memo)
         stored = db.session.scalar(select(func.count()).select_from(Bar))
         assert stored > 0
         calls = []
         for _ in range(3):
             provider.calls = 0
-            marketdata.backfill(db.session, provider, symbol, "1h", start, end,
+            backfill(db.session, provider, symbol, "1h", start, end,
                                 memo=providers.memo)
             calls.append(provider.calls)
         # The first pass fetches the history; the second finds only empty ends (before the
@@ -59,5 +59,5 @@ def test_empty_ranges_are_asked_for_once(app):
 
         # Without the memo the same call would ask again for both empty ends.
         provider.calls = 0
-        marketdata.backfill(db.session, provider, symbol, "1h", start, end)
+        backfill(db.session, provider, symbol, "1h", start, end)
         assert provider.calls > calls[1]  # both empty ends again

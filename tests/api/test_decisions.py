@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from photon.agents import decider
 from photon.agents.decision import FEATURE_NAMES
+from photon.agents.decision import agent as decider
 from photon.extensions import db
 from photon.models import Bar, DecisionModel, Symbol, TradingDecision, User, Watch
 
@@ -89,12 +89,12 @@ def test_decision_is_identical_with_or_without_later_bars(app, client, auth):
         user_id = db.session.scalars(select(User.id)).one()
         # Replay bars keep their real times; its clock is the bar being formed at the cursor.
         t = get_providers().market_now("bybit", "ETHUSDT") - timedelta(hours=30)
-        first = decider.decide_for(db.session, get_providers(), user_id, symbol_id, now=t)
+        first = decider.decide_now(db.session, get_providers(), user_id, symbol_id, now=t)
         # Bars up to now arrive (30 more hours); deciding again "at t" must not see them.
-        decider.decide_for(db.session, get_providers(), user_id, symbol_id)
+        decider.decide_now(db.session, get_providers(), user_id, symbol_id)
         later = db.session.scalar(select(db.func.max(Bar.open_time)))
         assert later > first.bar_time
-        again = decider.decide_for(db.session, get_providers(), user_id, symbol_id, now=t)
+        again = decider.decide_now(db.session, get_providers(), user_id, symbol_id, now=t)
         assert (again.action, again.confidence, again.signals, again.price, again.bar_time) == (
             first.action, first.confidence, first.signals, first.price, first.bar_time)
 
@@ -201,9 +201,9 @@ def test_auto_decide_decides_once_per_fresh_bar(app, client, auth):
     add(client, headers, "AAPL")
     with app.app_context():
         user_id = db.session.scalars(select(User.id)).one()
-        made, problems = decider.auto_decide(db.session, get_providers(), user_id)
+        made, problems = decider.decide_fresh(db.session, get_providers(), user_id)
         assert len(made) == 2 and problems == []
-        made_again, _ = decider.auto_decide(db.session, get_providers(), user_id)
+        made_again, _ = decider.decide_fresh(db.session, get_providers(), user_id)
         assert made_again == []  # no new complete bar since: no repeated decision
 
 

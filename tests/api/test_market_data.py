@@ -186,9 +186,10 @@ def test_bars_with_the_provider_down_and_nothing_stored_is_503(client, auth, exc
 def test_upserts_are_idempotent(app, client, auth):
     from datetime import UTC, datetime
 
-    from photon import marketdata
-    from photon.market.types import Bar as BarValue
-    from photon.market.types import Quote
+    from photon.store import bars as stored_bars
+    from photon.store import quotes
+    from photon.types import Bar as BarValue
+    from photon.types import Quote
 
     headers = auth.headers("alice")
     symbol_id = add(client, headers, "BTC").json["id"]
@@ -198,10 +199,10 @@ def test_upserts_are_idempotent(app, client, auth):
             for h in range(5)]
     with app.app_context():
         for _ in range(3):
-            marketdata.upsert_quotes(db.session, [(symbol_id, quote)])
-            marketdata.upsert_bars(db.session, symbol_id, bars, "bybit")
+            quotes.upsert_quotes(db.session, [(symbol_id, quote)])
+            stored_bars.upsert_bars(db.session, symbol_id, bars, "bybit")
             db.session.commit()
-        marketdata.upsert_quotes(db.session, [(symbol_id, Quote("BTCUSDT", 61000.0, ts, "bybit"))])
+        quotes.upsert_quotes(db.session, [(symbol_id, Quote("BTCUSDT", 61000.0, ts, "bybit"))])
         db.session.commit()
         rows = db.session.scalars(select(MarketData)).all()
         assert len(rows) == 1 and rows[0].price == 61000.0  # refetch updates in place
@@ -219,7 +220,8 @@ def test_monitor_degrades_on_faults_and_recovers(app, client, auth, exchange, fa
     exchange.fault(fault, path_prefix="/v5/")
     with app.app_context():
         run = monitor.run_cycle(db.session, get_providers())
-        status = db.session.scalars(select(AgentStatus)).one()
+        status = db.session.scalars(select(AgentStatus).where(
+            AgentStatus.agent == "market-monitor")).one()
         assert status.state == "degraded"
         assert status.last_error.startswith("bybit:")
         assert db.session.scalar(select(func.count()).select_from(MarketData)) == 1  # AAPL
@@ -227,7 +229,8 @@ def test_monitor_degrades_on_faults_and_recovers(app, client, auth, exchange, fa
     exchange.clear_faults()
     with app.app_context():
         monitor.run_cycle(db.session, get_providers())
-        status = db.session.scalars(select(AgentStatus)).one()
+        status = db.session.scalars(select(AgentStatus).where(
+            AgentStatus.agent == "market-monitor")).one()
         assert status.state == "running"
         assert status.last_success_at >= status.last_run_at
         assert status.cycles == 2

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from photon.agents import execution
+from photon.agents.execution import agent as execution
+from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
-from photon.paper import PaperSettings
 from tests.paper import factories as f
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -23,7 +23,7 @@ def user_id(client, headers) -> int:
 def trade(app, uid, symbol_id, action="BUY", confidence=1.0, at=NOW):
     with app.app_context():
         decision_id = f.decision(uid, symbol_id, action, confidence, at=at)
-        order = execution.execute(db.session, decision_id, CFG, now=at)
+        order = execution.execute(db.session, decision_id, CFG, now=at).order
         return order.id if order else None
 
 

@@ -13,7 +13,7 @@ import pytest
 from yfinance.data import YfData
 
 from photon.market.bybit import BybitProvider
-from photon.market.yahoo import YahooProvider
+from photon.market.yahoo.provider import YahooProvider
 from tests.fakes import FakeExchange
 
 FAST = {"timeout": 0.5, "base_delay": 0.01, "max_delay": 0.05, "budget": 3.0}

@@ -11,7 +11,7 @@ import pytest
 
 from photon.errors import Invalid, ProviderUnavailable, RateLimited, SymbolNotFound
 from photon.market.bybit import BybitProvider
-from photon.market.types import Bar, Quote
+from photon.types import Bar, Quote
 from tests.fakes import FakeExchange
 from tests.market.conftest import FAST
 

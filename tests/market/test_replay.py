@@ -10,9 +10,9 @@ import pytest
 
 from photon.errors import Invalid, SymbolNotFound
 from photon.market.base import Provider
-from photon.market.history import load_bundled
-from photon.market.replay import HISTORY_BARS, REPLAY_SERIES, ReplayProvider
-from photon.market.types import Quote, SymbolInfo
+from photon.market.replay.bundled import load_bundled
+from photon.market.replay.provider import HISTORY_BARS, REPLAY_SERIES, ReplayProvider
+from photon.types import Quote, SymbolInfo
 
 ANCHOR = 1_700_000_030.0  # deliberately not on a tick boundary
 TICK = 60.0

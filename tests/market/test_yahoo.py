@@ -27,11 +27,11 @@ from curl_cffi.requests import exceptions as curl_exc
 from yfinance import exceptions as yf_exc
 
 from photon.errors import Invalid, ProviderUnavailable, RateLimited, SymbolNotFound
-from photon.market.types import Bar, Quote
-from photon.market.yahoo import YahooProvider
-from photon.market.yahoo_errors import NoPrices, QuoteAuthRefused, to_photon_error
-from photon.market.yahoo_quotes import QUOTE_CHUNK_SIZE, parse_response, to_quote
-from photon.market.yahoo_session import BudgetExhausted, YahooSession
+from photon.market.yahoo.errors import NoPrices, QuoteAuthRefused, to_photon_error
+from photon.market.yahoo.provider import YahooProvider
+from photon.market.yahoo.quotes import QUOTE_CHUNK_SIZE, parse_response, to_quote
+from photon.market.yahoo.session import BudgetExhausted, YahooSession
+from photon.types import Bar, Quote
 from tests.fakes import FAULT_KINDS
 from tests.fakes.http import text_reply
 from tests.fakes.yahoo_api import CRUMB, QUOTE_MAX_SYMBOLS, Stock

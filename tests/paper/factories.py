@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from photon.agents import status as agent_status
 from photon.extensions import db
 from photon.models import MarketData, Symbol, TradingDecision, User, Watch
-from photon.models.agent import EXECUTION
+from photon.store import agent_status
+from photon.types import Agent
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday afternoon, US market hours
 
@@ -60,5 +60,5 @@ def decision(user_id: int, symbol_id: int, action: str = "BUY", confidence: floa
 
 
 def start(user_id: int) -> None:
-    agent_status.start(db.session, user_id, EXECUTION)
+    agent_status.start(db.session, user_id, Agent.EXECUTION)
     db.session.commit()

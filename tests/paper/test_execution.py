@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from photon.agents import execution
-from photon.agents import portfolio as books
-from photon.agents import status as agent_status
+from photon.agents.execution import agent as execution
+from photon.agents.execution import books
+from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
 from photon.models import PaperOrder, Portfolio, Position
-from photon.models.agent import EXECUTION, RUNNING
-from photon.paper import PaperSettings
+from photon.store import agent_status
+from photon.types import Agent, AgentState
 from tests.paper import factories as f
 
 NOW = f.NOW
@@ -29,7 +29,7 @@ def ctx(app):
 
 def _run(user_id, symbol_id, action="BUY", confidence=1.0, at=NOW, cfg=CFG):
     decision_id = f.decision(user_id, symbol_id, action, confidence, at=at)
-    return execution.execute(db.session, decision_id, cfg, now=at)
+    return execution.execute(db.session, decision_id, cfg, now=at).order
 
 
 def _btc(user_id, price=50_000.0, at=NOW, **kw):
@@ -158,8 +158,8 @@ def test_daily_loss_halts_buys_for_the_day(ctx):
     order = _run(ctx, btc, cfg=cfg, at=at)
     assert order.status == "rejected"
     assert order.reason.startswith("daily loss limit: equity 9400.00 is 6.00% below")
-    status = agent_status.get(db.session, ctx, EXECUTION)
-    assert status.state == RUNNING  # a halt is not a fault
+    status = agent_status.get(db.session, ctx, Agent.EXECUTION)
+    assert status.state == AgentState.RUNNING  # a halt is not a fault
     assert status.last_error.startswith("halted for the day: daily loss limit")
     midnight = (NOW + timedelta(days=1)).replace(hour=0)
     assert status.counters["halted_until"] == midnight.isoformat()
@@ -183,20 +183,20 @@ def test_daily_loss_halts_buys_for_the_day(ctx):
 def test_hold_and_stopped_agent_make_no_order(ctx):
     btc = _btc(ctx)
     assert _run(ctx, btc, "HOLD") is None
-    agent_status.stop(db.session, ctx, EXECUTION)
+    agent_status.stop(db.session, ctx, Agent.EXECUTION)
     db.session.commit()
     assert _run(ctx, btc) is None
     assert db.session.scalar(select(func.count()).select_from(PaperOrder)) == 0
-    assert execution.execute(db.session, 999_999, CFG) is None
+    assert execution.execute(db.session, 999_999, CFG).order is None
 
 
 def test_one_decision_one_order(ctx):
     btc = _btc(ctx)
     decision_id = f.decision(ctx, btc)
-    first = execution.execute(db.session, decision_id, CFG, now=NOW)
+    first = execution.execute(db.session, decision_id, CFG, now=NOW).order
     # A rerun, even a minute later with a new quote, returns the same order untouched.
     f.quote(btc, 60_000.0, ts=NOW + timedelta(minutes=1), currency="USDT")
-    again = execution.run(db.session, decision_id, CFG, now=NOW + timedelta(minutes=1))
+    again = execution.execute(db.session, decision_id, CFG, now=NOW + timedelta(minutes=1))
     assert again.order.id == first.id and not again.created
     assert db.session.scalar(select(func.count()).select_from(PaperOrder)) == 1
     assert db.session.scalars(select(Portfolio)).one().cash == pytest.approx(
@@ -213,7 +213,7 @@ def test_reset_starts_over_and_old_decisions_stay_out(ctx):
         25_000.0, 25_000.0, 25_000.0)
     assert summary["positions"] == [] and summary["last_orders"] == []
     # The decision was made for the old portfolio: it does not fill into the new one.
-    assert execution.execute(db.session, old, CFG, now=NOW) is None
+    assert execution.execute(db.session, old, CFG, now=NOW).order is None
     execution.reset(db.session, ctx, None, CFG)  # keeps the user's starting cash
     assert books.portfolio_summary(db.session, ctx, CFG)["starting_cash"] == 25_000.0
 

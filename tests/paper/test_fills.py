@@ -2,8 +2,9 @@
 
 import pytest
 
-from photon.paper import PaperSettings, fills
-from photon.paper.fills import Holding, Ledger
+from photon.agents.execution import fills
+from photon.agents.execution.fills import Holding, Ledger
+from photon.agents.execution.settings import PaperSettings
 
 DEFAULTS = PaperSettings()
 

@@ -2,7 +2,7 @@
 
     cash + Σ quantity·avg_price == starting_cash + realised_pnl − fees_paid
 
-(``photon.paper.fills.money_gap`` is the left side minus the right), cash never goes negative,
+(``photon.agents.execution.fills.money_gap`` is the left side minus the right), cash never goes negative,
 and every BUY/SELL decision leaves exactly one order. Checked on the pure ledger over long
 random sequences, and end to end through ``execution.execute`` on the database.
 """
@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from photon.agents import execution
-from photon.agents import portfolio as books
+from photon.agents.execution import agent as execution
+from photon.agents.execution import books, fills
+from photon.agents.execution.fills import Holding, Ledger
+from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
 from photon.models import MarketData, PaperOrder, Portfolio, Position, TradingDecision
-from photon.paper import PaperSettings, fills
-from photon.paper.fills import Holding, Ledger
 from tests.paper import factories as f
 
 prices = st.floats(min_value=0.01, max_value=100_000.0, allow_nan=False, allow_infinity=False)
@@ -99,12 +99,12 @@ def test_execution_conserves_money(world, script):
         f.quote(symbol_ids[index], price, ts=now, bid=spread[0], ask=spread[1],
                 currency="USDT" if SYMBOLS[index][1] == "crypto" else "USD")
         decision_id = f.decision(user_id, symbol_ids[index], action, confidence, at=now)
-        order = execution.execute(db.session, decision_id, cfg, now=now)
+        order = execution.execute(db.session, decision_id, cfg, now=now).order
         tradeable += action != "HOLD"
         if order is not None:
             event(order.status if order.reason is None else order.reason.split(":")[0][:20])
         assert (order is None) == (action == "HOLD")
-        again = execution.execute(db.session, decision_id, cfg, now=now)
+        again = execution.execute(db.session, decision_id, cfg, now=now).order
         assert (again.id if again else None) == (order.id if order else None)
         portfolio = db.session.scalars(select(Portfolio)).first()
         assert portfolio is None or portfolio.cash >= 0.0

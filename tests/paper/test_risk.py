@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from photon.paper import risk
+from photon.agents.execution import risk
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 

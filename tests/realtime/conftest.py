@@ -26,7 +26,7 @@ import pytest
 import requests
 import socketio
 
-from photon.events import SERVER_EVENTS
+from photon.realtime.events import SERVER_EVENTS
 from tests.conftest import PASSWORD, POSTGRES_URL, _env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,8 +166,8 @@ class Jobs:
         self.connection = connection
 
     def enqueue(self, func: str, *args) -> str:
-        from workers.enqueue import enqueue
-        from workers.queues import MONITOR
+        from photon.tasks.enqueue import enqueue
+        from photon.tasks.queues import MONITOR
 
         return enqueue(self.connection, MONITOR, func, *args).id
 
@@ -175,38 +175,32 @@ class Jobs:
         """Run every queued job with a real RQ SimpleWorker in burst mode."""
         from rq import Queue, SimpleWorker
 
-        from workers.queues import QUEUES
+        from photon.tasks.queues import QUEUES
 
         queues = [Queue(name, connection=self.connection) for name in QUEUES]
         SimpleWorker(queues, connection=self.connection).work(burst=True)
 
     def market_update(self) -> None:
         """What the scheduler does every interval: queue ``periodic_market_update``, run it."""
-        self.enqueue("workers.jobs.periodic_market_update")
+        self.enqueue("photon.tasks.monitor.periodic_market_update")
         self.run()
 
 
 @pytest.fixture
 def jobs(live, redis_client, monkeypatch) -> Iterator[Jobs]:
-    """Point ``workers.context`` at the live server's database and Redis (Redis db 15 is flushed
+    """Point ``photon.tasks.context`` at the live server's database and Redis (Redis db 15 is flushed
     for each test by ``redis_client``, so no other test's jobs are waiting)."""
     yield from _jobs(live, redis_client, monkeypatch)
 
 
 def _jobs(server: LiveServer, redis_client, monkeypatch) -> Iterator[Jobs]:
-    from workers.context import get_app
+    from tests.conftest import install_worker_app, uninstall_worker_app
 
     for key, value in server.env.items():
         monkeypatch.setenv(key, value)
-    get_app.cache_clear()
+    install_worker_app(server.env)
     yield Jobs(redis_client)
-    if get_app.cache_info().currsize:
-        from photon.extensions import db
-
-        with get_app().app_context():
-            db.session.remove()
-            db.engine.dispose()
-    get_app.cache_clear()
+    uninstall_worker_app()
 
 
 # --- Socket.IO clients that record what reaches them -------------------------------------------

@@ -9,7 +9,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from photon.events import QUOTE, emit, symbol_room
+from photon.realtime.events import QUOTE, emit, symbol_room
 
 DEADLINE = 0.5  # seconds from emit to arrival while the request is blocked
 HOLD = 1.5  # seconds the table stays locked

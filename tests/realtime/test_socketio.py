@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import socketio
 
-from photon.events import AGENT_STATUS, QUOTE, emit, user_room
+from photon.realtime.events import AGENT_STATUS, QUOTE, emit, user_room
 
 QUOTE_KEYS = {"symbol", "price", "change", "change_pct", "volume", "ts", "source"}
 QUIET = 0.7  # seconds to wait for an event that must not come

@@ -17,17 +17,18 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from photon.agents import execution
-from photon.agents import portfolio as books
-from photon.agents import status as agent_status
-from photon.events import channel
+from photon.agents.execution import agent as execution
+from photon.agents.execution import books
+from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
 from photon.models import PaperOrder, Portfolio, Position, TradingDecision
-from photon.models.agent import DEGRADED, EXECUTION
-from photon.paper import PaperSettings
+from photon.realtime.events import channel
+from photon.store import agent_status
+from photon.tasks.enqueue import queue_paper_execution
+from photon.tasks.execution import execute_decision
+from photon.types import Agent, AgentState
+from tests.conftest import install_worker_app
 from tests.paper import factories as f
-from workers.enqueue import queue_paper_execution
-from workers.execution import execute_decision
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_COOLDOWN = PaperSettings(cooldown=0)
@@ -37,7 +38,7 @@ NO_COOLDOWN = PaperSettings(cooldown=0)
 def worker_env(worker_env, monkeypatch):
     # The job reads its settings from the environment, like a real worker.
     monkeypatch.setenv("PHOTON_PAPER_COOLDOWN", "0")
-    return {**worker_env, "PHOTON_PAPER_COOLDOWN": "0"}
+    return install_worker_app({**worker_env, "PHOTON_PAPER_COOLDOWN": "0"})
 
 
 @pytest.fixture
@@ -158,7 +159,7 @@ def test_concurrent_executions_neither_lose_cash_nor_double_fill(app, alice):
         try:
             with app.app_context():
                 barrier.wait()
-                outcome = execution.run(db.session, decision_id, NO_COOLDOWN, now=now)
+                outcome = execution.execute(db.session, decision_id, NO_COOLDOWN, now=now)
                 outcomes.append((decision_id, outcome.order.id, outcome.created))
                 db.session.remove()
         except Exception as exc:  # noqa: BLE001
@@ -193,7 +194,10 @@ from sqlalchemy.engine import Engine
 def show(conn, cursor, statement, params, context, executemany):
     print("SQL", " ".join(statement.split())[:120], flush=True)
 
-from workers.execution import execute_decision
+from photon.app import create_app
+from photon.tasks import context
+from photon.tasks.execution import execute_decision
+context.install(create_app())  # as workers.worker does
 print("RESULT", execute_decision(int(sys.argv[1])), flush=True)
 """
 
@@ -255,7 +259,7 @@ def test_a_worker_killed_halfway_leaves_nothing_and_the_rerun_fills_once(
     now = datetime.now(UTC)
     with app.app_context():
         bought = f.decision(uid, btc, at=now)
-        first = execution.execute(db.session, bought, NO_COOLDOWN, now=now)
+        first = execution.execute(db.session, bought, NO_COOLDOWN, now=now).order
         assert first.status == "filled"
         cash_before = db.session.scalars(select(Portfolio)).one().cash
         sell = f.decision(uid, btc, "SELL", at=now)
@@ -304,12 +308,12 @@ def test_a_crash_degrades_the_agent_and_is_reraised(app, alice, worker_env, monk
     def boom(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(execution, "run", boom)
+    monkeypatch.setattr(execution, "execute", boom)
     with app.app_context():
         decision_id = f.decision(uid, btc, at=datetime.now(UTC))
     with pytest.raises(RuntimeError, match="boom"):
         execute_decision(decision_id)
     with app.app_context():
-        status = agent_status.get(db.session, uid, EXECUTION)
-        assert status.state == DEGRADED
+        status = agent_status.get(db.session, uid, Agent.EXECUTION)
+        assert status.state == AgentState.DEGRADED
         assert status.last_error == "paper execution failed: boom"

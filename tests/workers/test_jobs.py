@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from photon.config import Settings
 from photon.extensions import db
 from photon.models import AgentStatus, MarketData
-from workers.queues import MONITOR, QUEUES
-from workers.schedule import JOB_PREFIX, periodic_jobs, register
+from photon.tasks.queues import MONITOR, QUEUES
+from photon.tasks.schedule import JOB_PREFIX, periodic_jobs, register
 
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -63,7 +63,7 @@ def test_market_monitor_start_stop_and_status(client, auth, app, redis_client):
     assert started.status_code == 200, started.json
     assert started.json["state"] == "running" and started.json["job_id"]
     job = Job.fetch(started.json["job_id"], connection=redis_client)
-    assert job.func_name == "workers.jobs.start_market_monitoring"
+    assert job.func_name == "photon.tasks.monitor.start_market_monitoring"
     assert job.args == (user_id(client, headers),) and job.origin == MONITOR
     assert job.get_status() == JobStatus.QUEUED
 
@@ -101,7 +101,7 @@ def test_a_started_monitor_runs_its_first_cycle_at_once(client, auth, run_jobs, 
     assert sorted(q["symbol"] for q in latest) == ["AAPL", "BTCUSDT"]
     # A stopped monitor is left out of the periodic cycle.
     client.post(MONITOR_URL, json={"action": "stop"}, headers=headers)
-    Queue(MONITOR, connection=redis_client).enqueue("workers.jobs.periodic_market_update")
+    Queue(MONITOR, connection=redis_client).enqueue("photon.tasks.monitor.periodic_market_update")
     run_jobs()
     assert client.get(MONITOR_URL, headers=headers).json["cycles"] == 1
 
@@ -148,9 +148,9 @@ def test_schedule_registration_is_idempotent_across_restarts(redis_client):
     jobs = _scheduled(Scheduler(connection=redis_client))
     assert sorted(jobs) == sorted(first["added"])
     by_func = {job.func_name: job for job in jobs.values()}
-    assert set(by_func) == {"workers.jobs.periodic_market_update", "workers.jobs.score_decisions",
-                            "workers.jobs.retrain_models"}
-    assert by_func["workers.jobs.periodic_market_update"].meta["interval"] == 60
+    assert set(by_func) == {"photon.tasks.monitor.periodic_market_update", "photon.tasks.decisions.score_decisions",
+                            "photon.tasks.decisions.retrain_models"}
+    assert by_func["photon.tasks.monitor.periodic_market_update"].meta["interval"] == 60
 
 
 def test_changing_an_interval_replaces_only_that_entry(redis_client):
@@ -212,16 +212,16 @@ def test_periodic_jobs_results_expire_but_outlive_the_next_run(worker_env, redis
 
 
 def test_job_results_and_failures_expire(worker_env, redis_client, app, monkeypatch):
-    from workers.context import get_app
-    from workers.enqueue import enqueue
+    from photon.tasks.enqueue import enqueue
+    from tests.conftest import install_worker_app
 
-    ok = enqueue(redis_client, MONITOR, "workers.jobs.periodic_market_update")
+    ok = enqueue(redis_client, MONITOR, "photon.tasks.monitor.periodic_market_update")
     _burst(redis_client)
     assert ok.get_status() == JobStatus.FINISHED
     # The database is unreachable: the job fails for real.
     monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent-dir/photon.db")
-    get_app.cache_clear()
-    bad = enqueue(redis_client, MONITOR, "workers.jobs.periodic_market_update")
+    install_worker_app({**worker_env, "DATABASE_URL": "sqlite:////nonexistent-dir/photon.db"})
+    bad = enqueue(redis_client, MONITOR, "photon.tasks.monitor.periodic_market_update")
     _burst(redis_client)
     assert bad.get_status() == JobStatus.FAILED
     assert bad.id in FailedJobRegistry(MONITOR, connection=redis_client).get_job_ids()
@@ -334,13 +334,14 @@ def test_a_worker_killed_mid_job_loses_nothing(client, auth, app, app_env, backe
     with app.app_context():
         # The killed cycle wrote nothing: no quotes, no counted cycle.
         assert db.session.scalar(select(func.count()).select_from(MarketData)) == 0
-        assert db.session.scalars(select(AgentStatus.cycles)).one() == 0
+        assert db.session.scalars(select(AgentStatus.cycles).where(
+            AgentStatus.agent == "market-monitor")).one() == 0
         db.session.remove()
 
     # The next scheduled run (a fresh real worker) fills in, and a rerun of the same tick
     # updates in place.
     for _run in range(2):
-        Queue(MONITOR, connection=redis_client).enqueue("workers.jobs.periodic_market_update")
+        Queue(MONITOR, connection=redis_client).enqueue("photon.tasks.monitor.periodic_market_update")
         done = subprocess.run([sys.executable, "-m", "workers.worker", "--burst"], cwd=ROOT,
                               env={**os.environ, **app_env}, capture_output=True, text=True,
                               timeout=60)

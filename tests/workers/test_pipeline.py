@@ -4,7 +4,7 @@ maker decides on the fresh bar, and paper execution turns the BUY into a filled 
 import pytest
 from rq import Queue
 
-from workers.queues import MONITOR
+from photon.tasks.queues import MONITOR
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_market_update_to_decision_to_paper_order(client, auth, run_jobs, redis_
         assert started.status_code == 200 and started.json["state"] == "running"
     run_jobs()  # start_market_monitoring: the first quotes
 
-    Queue(MONITOR, connection=redis_client).enqueue("workers.jobs.periodic_market_update")
+    Queue(MONITOR, connection=redis_client).enqueue("photon.tasks.monitor.periodic_market_update")
     run_jobs()
 
     decisions = client.get("/api/trading/decisions/", headers=headers).json
@@ -46,7 +46,7 @@ def test_market_update_to_decision_to_paper_order(client, auth, run_jobs, redis_
     assert portfolio["cash"] < 10_000
 
     # The same bar again: no second decision, so no second order.
-    Queue(MONITOR, connection=redis_client).enqueue("workers.jobs.periodic_market_update")
+    Queue(MONITOR, connection=redis_client).enqueue("photon.tasks.monitor.periodic_market_update")
     run_jobs()
     assert len(client.get("/api/trading/decisions/", headers=headers).json) == 1
     assert len(client.get("/api/trading/orders/", headers=headers).json) == 1

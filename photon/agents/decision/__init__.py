@@ -5,7 +5,7 @@ Nothing here touches the DB or Flask; jobs load bars into a frame, call ``decide
 is trained and calibrated.
 """
 
-from photon.agents.decision.decide import Decision, decide, decide_many
+from photon.agents.decision.core import Decision, decide, decide_many
 from photon.agents.decision.features import FEATURE_NAMES, MIN_BARS, compute_features
 from photon.agents.decision.model import MIN_TRAIN_ROWS, ModelConfig, TrainedModel, train
 from photon.agents.decision.scoring import score

@@ -35,6 +35,7 @@ import pandas as pd
 
 from photon.agents.decision.features import FEATURE_NAMES, bar_arrays, feature_matrix
 from photon.errors import Conflict, Invalid
+from photon.types import COST
 
 NAME = "lightgbm"
 MIN_TRAIN_ROWS = 500
@@ -46,7 +47,7 @@ _FORMAT = 1
 @dataclass(frozen=True)
 class ModelConfig:
     horizon: int = 5
-    cost: float = 0.004
+    cost: float = COST
     learning_rate: float = 0.05
     num_leaves: int = 7
     min_data_in_leaf: int = 40

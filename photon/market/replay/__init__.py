@@ -1,0 +1,1 @@
+"""Replay: the bundled real history served as a live feed, offline."""

@@ -1,0 +1,1 @@
+"""Socket.IO: event names and rooms, one payload builder per event, and the handlers."""

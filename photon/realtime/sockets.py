@@ -1,0 +1,120 @@
+"""Socket.IO handlers: token auth on connect, the user's room, and symbol subscriptions."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
+
+from photon import security
+from photon.config import Settings
+from photon.errors import PhotonError
+from photon.extensions import db, socketio
+from photon.market.symbols import resolve
+from photon.realtime import payloads
+from photon.realtime.events import (
+    ERROR,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    channel,
+    symbol_room,
+    user_room,
+)
+from photon.store import watchlist
+
+log = logging.getLogger(__name__)
+MAX_SYMBOLS = 200
+
+# sid -> user id; lives in the web process that holds the connection.
+_users: dict[str, int] = {}
+
+
+def _authenticate(auth) -> int:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not token:
+        raise ConnectionRefusedError("Authentication required: pass auth={'token': <access JWT>}")
+    try:
+        return int(security.verify(token, "access")["sub"])
+    except PhotonError as exc:
+        raise ConnectionRefusedError(exc.message) from None
+    finally:
+        db.session.remove()
+
+
+def on_connect(auth=None):
+    user_id = _authenticate(auth)
+    _users[request.sid] = user_id
+    join_room(user_room(user_id))
+    return True
+
+
+def on_disconnect(*_args):
+    _users.pop(request.sid, None)
+
+
+def _symbols_arg(data) -> list[str] | None:
+    symbols = data.get("symbols") if isinstance(data, dict) else None
+    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        return None
+    return symbols[:MAX_SYMBOLS]
+
+
+def on_subscribe(data=None):
+    """Join ``symbol:<TICKER>`` rooms for watched symbols; refuse the rest, saying why."""
+    user_id = _users.get(request.sid)
+    symbols = _symbols_arg(data)
+    if user_id is None or symbols is None:
+        message = "subscribe expects {'symbols': ['AAPL', ...]}"
+        socketio.emit(ERROR, payloads.error(message), to=request.sid)
+        return {"joined": [], "refused": {}, "error": message}
+    try:
+        watched = {s.ticker for s in watchlist.watched_symbols(db.session, user_id)}
+    finally:
+        db.session.remove()
+    joined, refused = [], {}
+    for raw in symbols:
+        try:
+            ticker = resolve(raw).ticker
+        except PhotonError as exc:
+            refused[raw] = exc.message
+            continue
+        if ticker not in watched:
+            refused[raw] = f"You do not watch {ticker}; add it to your symbols first"
+            continue
+        join_room(symbol_room(ticker))
+        joined.append(ticker)
+    if refused:
+        socketio.emit(ERROR, payloads.error("Some symbols were refused", refused),
+                      to=request.sid)
+    return {"joined": joined, "refused": refused}
+
+
+def on_unsubscribe(data=None):
+    symbols = _symbols_arg(data) or []
+    left = []
+    for raw in symbols:
+        try:
+            ticker = resolve(raw).ticker
+        except PhotonError:
+            continue
+        leave_room(symbol_room(ticker))
+        left.append(ticker)
+    return {"left": left}
+
+
+def init_app(app: Flask, settings: Settings, web: bool) -> None:
+    """Only the web process serves Socket.IO in the configured async mode; everything else
+    (CLI, workers, tests) stays in threading mode and never imports eventlet."""
+    socketio.init_app(
+        app,
+        async_mode=settings.async_mode if web else "threading",
+        # Workers publish to Redis; the web process subscribes and relays to its clients.
+        message_queue=settings.effective_redis_url if web else None,
+        channel=channel(settings.effective_redis_url),
+        cors_allowed_origins="*",
+    )
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    socketio.on_event(SUBSCRIBE, on_subscribe)
+    socketio.on_event(UNSUBSCRIBE, on_unsubscribe)

@@ -1,0 +1,45 @@
+"""The Market Monitoring agent's jobs."""
+
+from __future__ import annotations
+
+import logging
+
+from photon.agents import monitor
+from photon.agents.execution.settings import PaperSettings
+from photon.extensions import db, get_redis
+from photon.providers import get_providers
+from photon.realtime import announce
+from photon.tasks import context
+from photon.tasks.enqueue import queue_auto_decisions
+
+log = logging.getLogger(__name__)
+
+
+def periodic_market_update() -> dict:
+    """Every PHOTON_MONITOR_INTERVAL s: quotes for the union of running monitors' symbols."""
+    return _monitor(None)
+
+
+def start_market_monitoring(user_id: int) -> dict:
+    """Run one cycle for a user who just started the monitor, so quotes appear at once."""
+    return _monitor([user_id])
+
+
+def _monitor(user_ids: list[int] | None) -> dict:
+    app = context.app()
+    with app.app_context():
+        try:
+            run = monitor.run_cycle(db.session, get_providers(), user_ids)
+            paper = PaperSettings.from_config(app.config["PHOTON"])
+            announce.monitor_run(db.session, run, paper, context.redis_url())
+            queue_auto_decisions(db.session, get_redis())
+            summary = {
+                "users": len(run.statuses),
+                "quotes": len(run.cycle.quotes),
+                "errors": {k: v.message for k, v in run.cycle.source_errors.items()},
+                "calls": run.cycle.calls,
+            }
+        finally:
+            db.session.remove()
+    log.info("market update: %s", summary)
+    return summary
