@@ -22,7 +22,7 @@ from backtesting.test import GOOG
 from photon.backtest import frame_from_ohlcv, run_backtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the peer lives in tests/
-from tests.backtest.peer import SmaCross  # noqa: E402
+from tests.backtest.peer import SmaCross
 
 
 def _time(fn, repeat: int) -> tuple[float, object]:

@@ -25,8 +25,9 @@ from flask_socketio import SocketIO, join_room  # noqa: E402
 def main() -> None:
     port, redis_url, channel = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     app = Flask(__name__)
-    socketio = SocketIO(app, async_mode=MODE, message_queue=redis_url, channel=channel,
-                        cors_allowed_origins="*")
+    socketio = SocketIO(
+        app, async_mode=MODE, message_queue=redis_url, channel=channel, cors_allowed_origins="*"
+    )
 
     @socketio.on("subscribe")
     def subscribe(data):

@@ -38,8 +38,9 @@ def make_database(kind: str, pg_url: str | None) -> tuple[str, callable]:
         path = Path(tempfile.mkdtemp()) / "bench.db"
         return f"sqlite:///{path}", lambda: None
     name = f"photon_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg2://"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg2://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
@@ -58,30 +59,38 @@ def run(kind: str, sizes: list[int], repeat: int, pg_url: str | None, redis_url:
         with FakeExchange() as fx:
             pairs = fx.add_synthetic_pairs(max(sizes) // 2)
             stocks = fx.add_synthetic_stocks(max(sizes) - max(sizes) // 2)
-            app = create_app({
-                "PHOTON_ENV": "test", "DATABASE_URL": url, "REDIS_URL": redis_url,
-                "PHOTON_BYBIT_URL": fx.url, "PHOTON_YAHOO_URL": fx.url,
-                "PHOTON_LOG_LEVEL": "WARNING",
-            })
+            app = create_app(
+                {
+                    "PHOTON_ENV": "test",
+                    "DATABASE_URL": url,
+                    "REDIS_URL": redis_url,
+                    "PHOTON_BYBIT_URL": fx.url,
+                    "PHOTON_YAHOO_URL": fx.url,
+                    "PHOTON_LOG_LEVEL": "WARNING",
+                }
+            )
             with app.app_context():
                 from flask_migrate import upgrade
 
                 upgrade()
                 db.session.add_all(
                     [Symbol(ticker=t, asset_class="crypto", source="bybit") for t in pairs]
-                    + [Symbol(ticker=t, asset_class="stock", source="yahoo") for t in stocks])
+                    + [Symbol(ticker=t, asset_class="stock", source="yahoo") for t in stocks]
+                )
                 db.session.commit()
                 users = {}
                 for size in sizes:
                     # One user watching ``size`` symbols: a cycle is exactly what the periodic
                     # job runs (load the union of watched symbols, fetch, upsert, statuses).
-                    user = User(username=f"bench{size}", email=f"bench{size}@example.com",
-                                password_hash="-")
+                    user = User(
+                        username=f"bench{size}", email=f"bench{size}@example.com", password_hash="-"
+                    )
                     db.session.add(user)
                     db.session.flush()
                     wanted = pairs[: size // 2] + stocks[: size - size // 2]
                     for symbol_id in db.session.scalars(
-                            sa.select(Symbol.id).where(Symbol.ticker.in_(wanted))):
+                        sa.select(Symbol.id).where(Symbol.ticker.in_(wanted))
+                    ):
                         db.session.add(Watch(user_id=user.id, symbol_id=symbol_id))
                     users[size] = user.id
                 db.session.commit()
@@ -92,24 +101,28 @@ def run(kind: str, sizes: list[int], repeat: int, pg_url: str | None, redis_url:
                         time.sleep(1.05)  # the fake's clocks tick in seconds: new quote rows
                         fx.reset_calls()
                         started = time.perf_counter()
-                        result = monitor.run_cycle(db.session, get_providers(),
-                                                   [users[size]]).cycle
+                        result = monitor.run_cycle(db.session, get_providers(), [users[size]]).cycle
                         elapsed = time.perf_counter() - started
                         times.append(elapsed)
                         net.append(elapsed - fx.server_seconds)
-                        calls.append({
-                            "bybit": fx.calls(prefix="/v5/"),
-                            "yahoo": fx.calls() - fx.calls(prefix="/v5/"),
-                        })
-                    rows.append({
-                        "db": kind, "symbols": size,
-                        "bybit_calls": max(c["bybit"] for c in calls),
-                        "yahoo_calls": max(c["yahoo"] for c in calls),
-                        "cycle_s": statistics.median(times),
-                        "net_s": statistics.median(net),
-                        "rows": result.rows_written,
-                        "errors": len([r for r in result.results if r.error]),
-                    })
+                        calls.append(
+                            {
+                                "bybit": fx.calls(prefix="/v5/"),
+                                "yahoo": fx.calls() - fx.calls(prefix="/v5/"),
+                            }
+                        )
+                    rows.append(
+                        {
+                            "db": kind,
+                            "symbols": size,
+                            "bybit_calls": max(c["bybit"] for c in calls),
+                            "yahoo_calls": max(c["yahoo"] for c in calls),
+                            "cycle_s": statistics.median(times),
+                            "net_s": statistics.median(net),
+                            "rows": result.rows_written,
+                            "errors": len([r for r in result.results if r.error]),
+                        }
+                    )
                 db.session.remove()
                 db.engine.dispose()
     finally:
@@ -121,28 +134,37 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--postgres", default=os.environ.get(
-        "PHOTON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis", default=os.environ.get("REDIS_URL",
-                                                          "redis://127.0.0.1:6379/14"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "PHOTON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = run("sqlite", sizes, args.repeat, None, args.redis)
     if not args.no_postgres:
         results += run("postgres", sizes, args.repeat, args.postgres, args.redis)
-    print("| db | symbols | bybit calls | yahoo calls | cycle s | cycle - fake server s "
-          "| rows written | per-symbol errors |")
+    print(
+        "| db | symbols | bybit calls | yahoo calls | cycle s | cycle - fake server s "
+        "| rows written | per-symbol errors |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['db']} | {r['symbols']} | {r['bybit_calls']} | {r['yahoo_calls']} | "
-              f"{r['cycle_s']:.3f} | {r['net_s']:.3f} | {r['rows']} | {r['errors']} |")
+        print(
+            f"| {r['db']} | {r['symbols']} | {r['bybit_calls']} | {r['yahoo_calls']} | "
+            f"{r['cycle_s']:.3f} | {r['net_s']:.3f} | {r['rows']} | {r['errors']} |"
+        )
     big = [r for r in results if r["symbols"] == max(sizes)]
     for r in big:
         verdict = "meets" if r["net_s"] <= 0.5 else "misses"
         calls = "meets" if max(r["bybit_calls"], r["yahoo_calls"]) <= 2 else "misses"
-        print(f"{r['db']}: {r['net_s']:.3f} s net at {r['symbols']} symbols ({verdict} <= 0.5 s);"
-              f" calls per source {calls} <= 2")
+        print(
+            f"{r['db']}: {r['net_s']:.3f} s net at {r['symbols']} symbols ({verdict} <= 0.5 s);"
+            f" calls per source {calls} <= 2"
+        )
     return 0
 
 

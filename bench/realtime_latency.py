@@ -64,6 +64,7 @@ DRAIN = 10.0  # seconds to wait for stragglers after the last emit
 
 # --- processes under test -----------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -96,13 +97,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict, port: int, ready_path: str,
-                 log_dir: Path):
+    def __init__(
+        self, name: str, cmd: list[str], env: dict, port: int, ready_path: str, log_dir: Path
+    ):
         self.name, self.url = name, f"http://127.0.0.1:{port}"
         self.log_path = log_dir / f"{name}-{port}.log"
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
@@ -132,34 +140,48 @@ class Server:
 
 def photon_env(mode: str, database_url: str, redis_url: str) -> dict[str, str]:
     return {
-        "PHOTON_ENV": "production", "JWT_SECRET_KEY": SECRET, "JWT_ACCESS_MINUTES": "240",
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PHOTON_ASYNC_MODE": mode,
-        "PHOTON_DATA_SOURCE": "replay", "PHOTON_LOG_LEVEL": "WARNING",
+        "PHOTON_ENV": "production",
+        "JWT_SECRET_KEY": SECRET,
+        "JWT_ACCESS_MINUTES": "240",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PHOTON_ASYNC_MODE": mode,
+        "PHOTON_DATA_SOURCE": "replay",
+        "PHOTON_LOG_LEVEL": "WARNING",
     }
 
 
 def migrate(database_url: str, redis_url: str) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "photon.app:create_app", "db",
-                    "upgrade"], cwd=ROOT, env={**os.environ, **photon_env(
-                        "threading", database_url, redis_url)},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "photon.app:create_app", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, **photon_env("threading", database_url, redis_url)},
+        check=True,
+        capture_output=True,
+    )
 
 
 def login(url: str) -> str:
     """A user who watches BTCUSDT; every client connects with this user's access token."""
     user = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
     requests.post(url + "/api/auth/register/", json=user, timeout=30)  # 409 on later runs
-    tokens = requests.post(url + "/api/auth/login/", timeout=30,
-                           json={"username": "bench", "password": PASSWORD})
+    tokens = requests.post(
+        url + "/api/auth/login/", timeout=30, json={"username": "bench", "password": PASSWORD}
+    )
     tokens.raise_for_status()
     token = tokens.json()["access"]
-    added = requests.post(url + "/api/trading/symbols/", json={"symbol": "BTC"}, timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
+    added = requests.post(
+        url + "/api/trading/symbols/",
+        json={"symbol": "BTC"},
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert added.status_code in (200, 201), added.text
     return token
 
 
 # --- client processes -------------------------------------------------------------------------
+
 
 def client_process(url: str, token: str, count: int, ready, counter, stop, results) -> None:
     import logging
@@ -203,7 +225,7 @@ def client_process(url: str, token: str, count: int, ready, counter, stop, resul
     try:
         with ThreadPoolExecutor(16) as pool:
             clients = list(pool.map(connect, range(count)))
-    except Exception as exc:  # noqa: BLE001  (reported by the parent)
+    except Exception as exc:
         ready.put(f"client process failed to connect: {exc!r}")
         return
     ready.put("ok")
@@ -237,12 +259,24 @@ def emit_process(kind: str, redis_url: str, events: int, rate: float) -> None:
         pause = start + i / rate - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        send({"symbol": SYMBOL, "price": 43000.0 + i, "change": 1.0, "change_pct": 0.01,
-              "volume": 12.5, "ts": "2024-01-01T00:00:00+00:00", "source": "bench",
-              "seq": i - WARMUP, "warmup": i < WARMUP, "sent": time.time()})
+        send(
+            {
+                "symbol": SYMBOL,
+                "price": 43000.0 + i,
+                "change": 1.0,
+                "change_pct": 0.01,
+                "volume": 12.5,
+                "ts": "2024-01-01T00:00:00+00:00",
+                "source": "bench",
+                "seq": i - WARMUP,
+                "warmup": i < WARMUP,
+                "sent": time.time(),
+            }
+        )
 
 
 # --- one measured run -------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -266,17 +300,31 @@ def percentile(sorted_values, q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def run(mode: str, server: Server, kind: str, token: str, clients: int, events: int,
-        rate: float, client_procs: int, redis_url: str) -> Result:
+def run(
+    mode: str,
+    server: Server,
+    kind: str,
+    token: str,
+    clients: int,
+    events: int,
+    rate: float,
+    client_procs: int,
+    redis_url: str,
+) -> Result:
     ctx = mp.get_context("spawn")
     nprocs = max(1, min(client_procs, clients))
     shares = [clients // nprocs + (1 if i < clients % nprocs else 0) for i in range(nprocs)]
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     counters = [ctx.Value("q", 0, lock=False) for _ in shares]
     rss_idle = rss_mb(server.pid)
-    procs = [ctx.Process(target=client_process, daemon=True,
-                         args=(server.url, token, n, ready, counters[i], stop, results))
-             for i, n in enumerate(shares)]
+    procs = [
+        ctx.Process(
+            target=client_process,
+            daemon=True,
+            args=(server.url, token, n, ready, counters[i], stop, results),
+        )
+        for i, n in enumerate(shares)
+    ]
     started = time.monotonic()
     for proc in procs:
         proc.start()
@@ -323,26 +371,40 @@ def run(mode: str, server: Server, kind: str, token: str, clients: int, events: 
                 proc.kill()
     values = sorted(latencies)
     ms = 1000.0
-    return Result(mode, kind, clients, rate,
-                  percentile(values, 0.50) * ms if values else float("nan"),
-                  percentile(values, 0.99) * ms if values else float("nan"),
-                  values[-1] * ms if values else float("nan"),
-                  len(values) / expected, connect_s, cpu_pct, client_cpu_pct, dropped,
-                  rss_idle, max(peak))
+    return Result(
+        mode,
+        kind,
+        clients,
+        rate,
+        percentile(values, 0.50) * ms if values else float("nan"),
+        percentile(values, 0.99) * ms if values else float("nan"),
+        values[-1] * ms if values else float("nan"),
+        len(values) / expected,
+        connect_s,
+        cpu_pct,
+        client_cpu_pct,
+        dropped,
+        rss_idle,
+        max(peak),
+    )
 
 
 # --- the whole run ----------------------------------------------------------------------------
 
-HEADER = (f"{'mode':<10}{'clients':>8}  {'server':<7}{'rate/s':>7}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'max ms':>9}{'deliv.':>8}{'drops':>6}{'conn s':>7}{'cpu %':>6}{'cli %':>6}"
-          f"{'rss MB':>7}{'peak':>7}")
+HEADER = (
+    f"{'mode':<10}{'clients':>8}  {'server':<7}{'rate/s':>7}{'p50 ms':>9}{'p99 ms':>9}"
+    f"{'max ms':>9}{'deliv.':>8}{'drops':>6}{'conn s':>7}{'cpu %':>6}{'cli %':>6}"
+    f"{'rss MB':>7}{'peak':>7}"
+)
 
 
 def show(r: Result) -> None:
-    print(f"{r.mode:<10}{r.clients:>8}  {r.server:<7}{r.rate:>7.0f}{r.p50:>9.2f}{r.p99:>9.2f}"
-          f"{r.max:>9.2f}{100 * r.delivered:>7.1f}%{r.dropped:>6}{r.connect_s:>7.1f}"
-          f"{r.cpu_pct:>6.0f}{r.client_cpu_pct:>6.0f}{r.rss_idle:>7.0f}{r.rss_peak:>7.0f}",
-          flush=True)
+    print(
+        f"{r.mode:<10}{r.clients:>8}  {r.server:<7}{r.rate:>7.0f}{r.p50:>9.2f}{r.p99:>9.2f}"
+        f"{r.max:>9.2f}{100 * r.delivered:>7.1f}%{r.dropped:>6}{r.connect_s:>7.1f}"
+        f"{r.cpu_pct:>6.0f}{r.client_cpu_pct:>6.0f}{r.rss_idle:>7.0f}{r.rss_peak:>7.0f}",
+        flush=True,
+    )
 
 
 def bench_redis_url() -> str:
@@ -355,17 +417,28 @@ def main() -> int:
     parser.add_argument("--clients", default="1,100,500", help="comma-separated client counts")
     parser.add_argument("--events", type=int, default=1000, help="measured events per run")
     parser.add_argument("--modes", default="eventlet,threading")
-    parser.add_argument("--rate", type=float, default=None,
-                        help=f"events/s (default: min(200, {DELIVERY_BUDGET} / clients))")
-    parser.add_argument("--client-procs", type=int, default=4,
-                        help="client processes (each runs its share of clients in threads)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help=f"events/s (default: min(200, {DELIVERY_BUDGET} / clients))",
+    )
+    parser.add_argument(
+        "--client-procs",
+        type=int,
+        default=4,
+        help="client processes (each runs its share of clients in threads)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.clients.split(",")]
     modes = [m.strip() for m in args.modes.split(",")]
     redis_url = bench_redis_url()
     began = time.monotonic()
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, Redis {redis_url}, "
-          f"{args.events} events per run, {args.client_procs} client processes", flush=True)
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, Redis {redis_url}, "
+        f"{args.events} events per run, {args.client_procs} client processes",
+        flush=True,
+    )
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="photon-bench-") as tmp:
         tmpdir = Path(tmp)
@@ -377,19 +450,45 @@ def main() -> int:
             photon = bare = None
             try:
                 port = free_port()
-                photon = Server("photon", [sys.executable, "wsgi.py"],
-                                {**photon_env(mode, database_url, redis_url), "PORT": str(port)},
-                                port, "/health", tmpdir)
+                photon = Server(
+                    "photon",
+                    [sys.executable, "wsgi.py"],
+                    {**photon_env(mode, database_url, redis_url), "PORT": str(port)},
+                    port,
+                    "/health",
+                    tmpdir,
+                )
                 token = token or login(photon.url)
                 port = free_port()
-                bare = Server("bare", [sys.executable, "bench/bare_relay.py", str(port),
-                                       redis_url, BARE_CHANNEL, mode], {}, port,
-                              "/socket.io/?EIO=4&transport=polling", tmpdir)
+                bare = Server(
+                    "bare",
+                    [
+                        sys.executable,
+                        "bench/bare_relay.py",
+                        str(port),
+                        redis_url,
+                        BARE_CHANNEL,
+                        mode,
+                    ],
+                    {},
+                    port,
+                    "/socket.io/?EIO=4&transport=polling",
+                    tmpdir,
+                )
                 for clients in counts:
                     rate = args.rate or min(200.0, DELIVERY_BUDGET / clients)
                     for server, kind in ((photon, "photon"), (bare, "bare")):
-                        result = run(mode, server, kind, token, clients, args.events, rate,
-                                     args.client_procs, redis_url)
+                        result = run(
+                            mode,
+                            server,
+                            kind,
+                            token,
+                            clients,
+                            args.events,
+                            rate,
+                            args.client_procs,
+                            redis_url,
+                        )
                         results.append(result)
                         show(result)
             finally:
@@ -402,8 +501,9 @@ def main() -> int:
 
 
 def summarise(results: list[Result]) -> None:
-    print("\nPhoton / bare, p99 latency (goal at 500 clients: <= 2.0x); "
-          "web RSS peak (goal < 300 MB)")
+    print(
+        "\nPhoton / bare, p99 latency (goal at 500 clients: <= 2.0x); web RSS peak (goal < 300 MB)"
+    )
     by_key = {(r.mode, r.clients, r.server): r for r in results}
     for (mode, clients, server), photon in by_key.items():
         if server != "photon" or (mode, clients, "bare") not in by_key:
@@ -413,10 +513,12 @@ def summarise(results: list[Result]) -> None:
         verdict = ""
         if clients == 500:
             verdict = "  goal met" if ratio <= 2.0 else "  GOAL MISSED"
-        print(f"  {mode:<10}{clients:>5} clients: p50 {photon.p50 / bare.p50:5.2f}x   "
-              f"p99 {ratio:5.2f}x ({photon.p99:.1f} vs {bare.p99:.1f} ms){verdict}   "
-              f"web RSS {photon.rss_peak:.0f} MB (bare {bare.rss_peak:.0f} MB)"
-              + ("" if photon.rss_peak < 300 else "  RSS GOAL MISSED"))
+        print(
+            f"  {mode:<10}{clients:>5} clients: p50 {photon.p50 / bare.p50:5.2f}x   "
+            f"p99 {ratio:5.2f}x ({photon.p99:.1f} vs {bare.p99:.1f} ms){verdict}   "
+            f"web RSS {photon.rss_peak:.0f} MB (bare {bare.rss_peak:.0f} MB)"
+            + ("" if photon.rss_peak < 300 else "  RSS GOAL MISSED")
+        )
 
 
 if __name__ == "__main__":

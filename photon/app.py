@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
@@ -29,8 +30,13 @@ def create_app(test_config: Mapping[str, str] | None = None, *, web: bool = Fals
     settings = _settings(app, test_config)
     _configure(app, settings, web)
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(app.root_path, os.pardir, "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(app.root_path, os.pardir, "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     jwt.init_app(app)
     security.init_app(app, settings)
     init_redis(app, settings.effective_redis_url)
@@ -91,7 +97,7 @@ def _engine_options(uri: str) -> dict:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the worker write while the web process reads; foreign keys are off by default.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()

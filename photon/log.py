@@ -10,15 +10,17 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET = ("alembic.runtime.plugins",)
 # RQ logs four lines for every job it runs (every second in the demo); our jobs log their own
 # one-line summary. Its start, stop and retry lines stay.
-RQ_PER_JOB = frozenset({
-    "Worker %s: %s: %s (%s)",
-    "Worker %s: %s: %s",
-    "Worker %s: job %s result is kept for %s seconds",
-    "Worker %s: cleaning registries for queue: %s",
-    "Worker %s: cleaning group registries",
-    "Successfully completed %s job in %ss on worker %s",
-    "Successfully completed job %s in %ss on worker %s",
-})
+RQ_PER_JOB = frozenset(
+    {
+        "Worker %s: %s: %s (%s)",
+        "Worker %s: %s: %s",
+        "Worker %s: job %s result is kept for %s seconds",
+        "Worker %s: cleaning registries for queue: %s",
+        "Worker %s: cleaning group registries",
+        "Successfully completed %s job in %ss on worker %s",
+        "Successfully completed job %s in %ss on worker %s",
+    }
+)
 
 
 class _NoPerJobChatter(logging.Filter):

@@ -9,15 +9,21 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 import redis
 from flask import current_app
 
+from photon.errors import ProviderError
 from photon.extensions import get_redis
+from photon.market.base import Provider
 from photon.market.registry import Providers
 from photon.market.symbols import Resolved
-from photon.types import SymbolInfo
+from photon.types import Bar, Quote, SymbolInfo
+
+T = TypeVar("T")
 
 REPLAY_ANCHOR_KEY = "photon:replay:anchor"
 
@@ -30,31 +36,32 @@ class _Offloaded:
     for the length of the call.
     """
 
-    def __init__(self, provider) -> None:
+    def __init__(self, provider: Provider) -> None:
         self._provider = provider
         self.name = provider.name
 
-    def __getattr__(self, attr: str):
+    def __getattr__(self, attr: str) -> Any:
         return getattr(self._provider, attr)
 
-    def describe(self, ticker):
+    def describe(self, ticker: str) -> SymbolInfo:
         return _tpool(self._provider.describe, ticker)
 
-    def quotes(self, tickers):
+    def quotes(self, tickers: Sequence[str]) -> dict[str, Quote | ProviderError]:
         return _tpool(self._provider.quotes, tickers)
 
-    def bars(self, ticker, interval, start, end):
+    def bars(self, ticker: str, interval: str, start: datetime, end: datetime) -> list[Bar]:
         return _tpool(self._provider.bars, ticker, interval, start, end)
 
 
-def _tpool(fn, *args):
+def _tpool(fn: Callable[..., T], *args: Any) -> T:
+    # Only the eventlet web process gets here; nothing else may import eventlet.
     from eventlet import tpool
 
     return tpool.execute(fn, *args)
 
 
 class _OffloadingProviders(Providers):
-    def _build(self, key: str):
+    def _build(self, key: str) -> Provider:
         return _Offloaded(super()._build(key))
 
 
@@ -125,6 +132,10 @@ def describe(resolved: Resolved) -> SymbolInfo:
     info = get_providers().for_source(resolved.source).describe(resolved.ticker)
     # Detection decides class and venue; the provider contributes what only it knows.
     return SymbolInfo(
-        ticker=resolved.ticker, asset_class=resolved.asset_class, source=resolved.source,
-        name=info.name, currency=info.currency, exchange=info.exchange,
+        ticker=resolved.ticker,
+        asset_class=resolved.asset_class,
+        source=resolved.source,
+        name=info.name,
+        currency=info.currency,
+        exchange=info.exchange,
     )

@@ -76,8 +76,9 @@ def login(identity: str, password: str) -> dict[str, str]:
 def issue_tokens(user_id: int) -> dict[str, str]:
     """A fresh login: a refresh token and an access token that names it (``rjti``)."""
     refresh = create_refresh_token(identity=str(user_id))
-    access = create_access_token(identity=str(user_id),
-                                 additional_claims={"rjti": decode_token(refresh)["jti"]})
+    access = create_access_token(
+        identity=str(user_id), additional_claims={"rjti": decode_token(refresh)["jti"]}
+    )
     return {"access": access, "refresh": refresh}
 
 

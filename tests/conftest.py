@@ -22,6 +22,7 @@ PASSWORD = "correct-horse-9"
 
 # --- no internet ------------------------------------------------------------------------------
 
+
 def _is_loopback(host: str) -> bool:
     if host in ("localhost", "", None):
         return True
@@ -70,13 +71,20 @@ def pytest_configure(config) -> None:
     # libcurl (yfinance's curl_cffi) opens sockets in C, out of the guard's reach: route anything
     # non-local to a closed loopback port so it fails instead of leaving the machine.
     dead = "http://127.0.0.1:9"
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         os.environ[name] = dead
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
 # --- Redis ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
@@ -106,17 +114,33 @@ def redis_client(redis_url):
 
 # --- a local fake exchange: the real provider code talks to it over HTTP ---------------------
 
+
 @pytest.fixture(scope="session")
 def exchange():
     from tests.fakes import FakeExchange
     from tests.fakes.yahoo_api import Stock
 
     with FakeExchange() as fx:
-        for stock in (Stock("TSLA", "Tesla, Inc.", 250.0, 1277818200),
-                      Stock("BRK-B", "Berkshire Hathaway Inc. New", 450.0, 831648600,
-                            exchange="NYQ", full_exchange="NYSE"),
-                      Stock("^GSPC", "S&P 500", 5900.0, -1325583000, exchange="SNP",
-                            full_exchange="SNP", instrument_type="INDEX")):
+        for stock in (
+            Stock("TSLA", "Tesla, Inc.", 250.0, 1277818200),
+            Stock(
+                "BRK-B",
+                "Berkshire Hathaway Inc. New",
+                450.0,
+                831648600,
+                exchange="NYQ",
+                full_exchange="NYSE",
+            ),
+            Stock(
+                "^GSPC",
+                "S&P 500",
+                5900.0,
+                -1325583000,
+                exchange="SNP",
+                full_exchange="SNP",
+                instrument_type="INDEX",
+            ),
+        ):
             fx.yahoo.add_stock(stock)
         yield fx
 
@@ -139,6 +163,7 @@ def _exchange_is_clean(request):
 
 
 # --- databases --------------------------------------------------------------------------------
+
 
 def _migrate(url: str, redis_url: str) -> None:
     from flask_migrate import upgrade
@@ -168,8 +193,10 @@ def database_urls(tmp_path_factory, redis_url):
     created = None
     if POSTGRES_URL:
         name = f"photon_test_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://"),
-                                 isolation_level="AUTOCOMMIT")
+        admin = sa.create_engine(
+            POSTGRES_URL.replace("postgresql://", "postgresql+psycopg2://"),
+            isolation_level="AUTOCOMMIT",
+        )
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         created = (admin, name)
@@ -203,8 +230,13 @@ def _empty_tables() -> None:
 
 @pytest.fixture
 def app_env(backend, database_urls, redis_url, exchange):
-    return _env(database_urls[backend], redis_url, PHOTON_BYBIT_URL=exchange.url,
-                PHOTON_YAHOO_URL=exchange.url, PHOTON_PROVIDER_TIMEOUT="1")
+    return _env(
+        database_urls[backend],
+        redis_url,
+        PHOTON_BYBIT_URL=exchange.url,
+        PHOTON_YAHOO_URL=exchange.url,
+        PHOTON_PROVIDER_TIMEOUT="1",
+    )
 
 
 @pytest.fixture
@@ -235,10 +267,14 @@ class Auth:
         self.client = client
 
     def register(self, username: str = "alice", password: str = PASSWORD, email=None):
-        return self.client.post("/api/auth/register/", json={
-            "username": username, "email": email or f"{username}@example.com",
-            "password": password,
-        })
+        return self.client.post(
+            "/api/auth/register/",
+            json={
+                "username": username,
+                "email": email or f"{username}@example.com",
+                "password": password,
+            },
+        )
 
     def login(self, username: str = "alice", password: str = PASSWORD) -> dict:
         response = self.client.post(
@@ -280,6 +316,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 # --- jobs, run for real in this process ----------------------------------------------------------
+
 
 @pytest.fixture
 def worker_env(app_env, monkeypatch):

@@ -45,13 +45,19 @@ def test_production_starts_with_a_real_secret():
 def test_postgres_urls_use_psycopg2():
     for url in ("postgres://u@h/db", "postgresql://u@h/db"):
         assert Settings.from_env({"DATABASE_URL": url}).database_uri("/i") == (
-            "postgresql+psycopg2://u@h/db")
+            "postgresql+psycopg2://u@h/db"
+        )
 
 
 def test_factory_does_not_connect_at_import_or_build():
     # Unreachable services do not stop the app from being built; only requests touch them.
-    app = create_app({"PHOTON_ENV": "test", "REDIS_URL": "redis://127.0.0.1:1/0",
-                      "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    app = create_app(
+        {
+            "PHOTON_ENV": "test",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        }
+    )
     assert app.config["TESTING"]
 
 

@@ -17,8 +17,8 @@ from rq.worker import HerokuWorker
 # The job modules, imported here once: RQ forks a process per job, and without this each of
 # them imported pandas, LightGBM, TA-Lib and yfinance and built the app again (about 1.3 s of
 # every paper fill, measured in ``make run``).
-import photon.tasks.decisions  # noqa: F401
-import photon.tasks.execution  # noqa: F401
+import photon.tasks.decisions
+import photon.tasks.execution
 import photon.tasks.monitor  # noqa: F401
 from photon import log
 from photon.app import create_app

@@ -33,9 +33,18 @@ class RangeMemo(Protocol):
     def set(self, key: str, moment: datetime, ttl: int) -> None: ...
 
 
-def backfill(session: Session, provider: Provider, symbol: Symbol, interval: str,
-             start: datetime, end: datetime, *, chunk_bars: int = 1000,
-             progress: Progress | None = None, memo: RangeMemo | None = None) -> int:
+def backfill(
+    session: Session,
+    provider: Provider,
+    symbol: Symbol,
+    interval: str,
+    start: datetime,
+    end: datetime,
+    *,
+    chunk_bars: int = 1000,
+    progress: Progress | None = None,
+    memo: RangeMemo | None = None,
+) -> int:
     """Fetch the bars of ``[start, end)`` that are not stored yet; commits chunk by chunk.
 
     A range can stay missing for good: a weekend after a stock's last bar, days before its
@@ -70,8 +79,9 @@ def backfill(session: Session, provider: Provider, symbol: Symbol, interval: str
     return written
 
 
-def _unchecked(memo: RangeMemo, key: str, lo: datetime, hi: datetime, backwards: bool
-               ) -> tuple[datetime, datetime]:
+def _unchecked(
+    memo: RangeMemo, key: str, lo: datetime, hi: datetime, backwards: bool
+) -> tuple[datetime, datetime]:
     if backwards:
         floor = memo.get(f"{key}:back")
         return (hi, hi) if floor is not None and lo >= floor else (lo, hi)
@@ -83,9 +93,15 @@ def _label(provider: Provider, symbol: Symbol) -> str:
     return Source.REPLAY if getattr(provider, "name", "") == Source.REPLAY else symbol.source
 
 
-def chart_bars(session: Session, providers: Providers, symbol: Symbol, interval: str,
-               start: datetime | None, end: datetime | None, limit: int
-               ) -> tuple[list[Bar], str | None]:
+def chart_bars(
+    session: Session,
+    providers: Providers,
+    symbol: Symbol,
+    interval: str,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+) -> tuple[list[Bar], str | None]:
     """The bars of ``[start, end)`` (default: the ``limit`` bars before the market's now),
     back-filled first. A provider fault is returned as a warning when stored bars can still
     answer, and raised when nothing is stored."""
@@ -93,12 +109,21 @@ def chart_bars(session: Session, providers: Providers, symbol: Symbol, interval:
     end = end or providers.market_now(symbol.source, symbol.ticker)
     start = start or end - step * limit
     if (end - start) / step > MAX_RANGE_FACTOR * limit:
-        raise Invalid("That range holds too many bars; narrow it or use a larger interval",
-                      errors={"start": ["Range too long for this interval."]})
+        raise Invalid(
+            "That range holds too many bars; narrow it or use a larger interval",
+            errors={"start": ["Range too long for this interval."]},
+        )
     warning = None
     try:
-        backfill(session, providers.for_source(symbol.source), symbol, interval, start, end,
-                 memo=providers.memo)
+        backfill(
+            session,
+            providers.for_source(symbol.source),
+            symbol,
+            interval,
+            start,
+            end,
+            memo=providers.memo,
+        )
     except ProviderError as exc:
         session.rollback()
         if not stored_bars(session, symbol.id, interval, start, end, limit=1):

@@ -117,8 +117,9 @@ def run_cycle(
     return MonitorRun(cycle, statuses, symbols_by_user)
 
 
-def refresh(session: Session, providers: Providers, user_id: int,
-            symbol_ids: list[int] | None = None) -> CycleResult:
+def refresh(
+    session: Session, providers: Providers, user_id: int, symbol_ids: list[int] | None = None
+) -> CycleResult:
     """Fetch and store quotes now for the user's symbols (or the given ones, all watched)."""
     symbols = watchlist.watched_symbols(session, user_id)
     if symbol_ids is not None:

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from photon import security
+from photon.models import User
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -21,8 +22,10 @@ COMMON_PASSWORDS = frozenset(
 
 
 class RegisterSchema(Schema):
-    username = fields.String(required=True, validate=validate.Regexp(
-        USERNAME, error="3-32 characters: letters, digits, _ . -"))
+    username = fields.String(
+        required=True,
+        validate=validate.Regexp(USERNAME, error="3-32 characters: letters, digits, _ . -"),
+    )
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
@@ -83,7 +86,7 @@ class LogoutSchema(Schema):
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
-    def post(self, data: dict):
+    def post(self, data: dict) -> User:
         """Create an account"""
         return security.register(data["username"], data["email"], data["password"])
 
@@ -92,7 +95,7 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
-    def post(self, data: dict):
+    def post(self, data: dict) -> dict[str, str]:
         """Exchange credentials for an access and a refresh token"""
         return security.login(data.get("username") or data.get("email") or "", data["password"])
 
@@ -101,7 +104,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, AccessSchema)
-    def post(self, data: dict):
+    def post(self, data: dict) -> dict[str, str]:
         """Exchange a refresh token for a new access token"""
         return security.refresh(data["refresh"])
 
@@ -110,7 +113,7 @@ class Refresh(MethodView):
 class Me(MethodView):
     @jwt_required()
     @blp.response(200, UserSchema)
-    def get(self):
+    def get(self) -> User:
         """Your profile"""
         return current_user
 
@@ -120,6 +123,6 @@ class Logout(MethodView):
     @jwt_required()
     @blp.arguments(LogoutSchema, required=False)
     @blp.response(204)
-    def post(self, data: dict | None):
+    def post(self, data: dict | None) -> None:
         """Revoke the access token and the refresh token of this login"""
         security.logout(current_user.id, (data or {}).get("refresh"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 STATIC_URL = "/api/docs/static/"
@@ -11,5 +11,5 @@ bp = Blueprint("swagger_static", __name__)
 
 
 @bp.route(STATIC_URL + "<path:filename>")
-def asset(filename: str):
+def asset(filename: str) -> Response:
     return send_from_directory(swagger_ui_path, filename, max_age=86400)

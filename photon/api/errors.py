@@ -87,7 +87,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
     # flask-jwt-extended answers {"msg": ...} by default; its errors take the one shape too.
     jwt.unauthorized_loader(
-        lambda reason: error_response(401, f"Authentication required: {reason}"))
+        lambda reason: error_response(401, f"Authentication required: {reason}")
+    )
     jwt.invalid_token_loader(lambda reason: error_response(401, f"Invalid token: {reason}"))
     jwt.expired_token_loader(_jwt_error(401, "Token has expired"))
     jwt.revoked_token_loader(_jwt_error(401, "Token has been revoked"))

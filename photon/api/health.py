@@ -29,7 +29,7 @@ class HealthSchema(Schema):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="A dependency is down")
-    def get(self):
+    def get(self) -> tuple[dict[str, str], int]:
         """Check the database and Redis"""
         checks = {"database": _database(), "redis": _redis()}
         ok = all(value == "ok" for value in checks.values())

@@ -6,21 +6,29 @@ an exchange.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 from marshmallow import fields, validate
 
 from photon.agents.execution import books
 from photon.api.schemas import TimeRangeSchema
 from photon.extensions import db
+from photon.models import PaperOrder
 from photon.realtime.payloads import OrderSchema, PortfolioSchema
 from photon.store import orders
 from photon.tasks.control import paper_settings
 from photon.types import ORDER_STATUSES, SIDES
 
-blp = Blueprint("portfolio", __name__, url_prefix="/api/trading",
-                description="Your paper portfolio and paper orders (simulated, never sent)")
+blp = Blueprint(
+    "portfolio",
+    __name__,
+    url_prefix="/api/trading",
+    description="Your paper portfolio and paper orders (simulated, never sent)",
+)
 
 
 class OrderQuerySchema(TimeRangeSchema):
@@ -34,7 +42,7 @@ class PortfolioView(MethodView):
     decorators = [jwt_required()]
 
     @blp.response(200, PortfolioSchema)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """Your paper portfolio: cash, equity, PnL, open positions and the last orders"""
         return books.portfolio_summary(db.session, current_user.id, paper_settings())
 
@@ -46,11 +54,15 @@ class Orders(MethodView):
     @blp.arguments(OrderQuerySchema, location="query")
     @blp.response(200, OrderSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=500)
-    def get(self, args: dict, pagination_parameters):
+    def get(self, args: dict, pagination_parameters: PaginationParameters) -> list[PaperOrder]:
         """Your paper orders, newest first; filter by symbol_id, side, status and [start, end)"""
         rows, pagination_parameters.item_count = orders.page(
-            db.session, current_user.id, args, pagination_parameters.page,
-            pagination_parameters.page_size)
+            db.session,
+            current_user.id,
+            args,
+            pagination_parameters.page,
+            pagination_parameters.page_size,
+        )
         return rows
 
 
@@ -59,6 +71,6 @@ class OrderDetail(MethodView):
     decorators = [jwt_required()]
 
     @blp.response(200, OrderSchema)
-    def get(self, order_id: int):
+    def get(self, order_id: int) -> PaperOrder:
         """One of your paper orders"""
         return orders.get(db.session, current_user.id, order_id)

@@ -7,6 +7,7 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from photon.errors import PhotonError
 from photon.realtime.payloads import QuoteSchema
 from photon.types import INTERVALS
 
@@ -40,9 +41,13 @@ class ErrorItemSchema(Schema):
     retry_after = fields.Float(allow_none=True)
 
 
-def error_item(exc) -> dict:
-    return {"code": exc.http_status, "type": type(exc).__name__, "message": exc.message,
-            "retry_after": getattr(exc, "retry_after", None)}
+def error_item(exc: PhotonError) -> dict:
+    return {
+        "code": exc.http_status,
+        "type": type(exc).__name__,
+        "message": exc.message,
+        "retry_after": getattr(exc, "retry_after", None),
+    }
 
 
 class RefreshItemSchema(Schema):
@@ -59,7 +64,8 @@ class RefreshResultSchema(Schema):
 
 
 class RefreshInSchema(Schema):
-    symbol_ids = fields.List(fields.Integer(), load_default=None,
-                             metadata={"description": "Default: every symbol you watch"})
-
-
+    symbol_ids = fields.List(
+        fields.Integer(),
+        load_default=None,
+        metadata={"description": "Default: every symbol you watch"},
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields
 
 from photon import providers
 from photon.extensions import db
+from photon.models import Watch
 from photon.store import watchlist
 
 blp = Blueprint(
@@ -39,20 +41,21 @@ class Symbols(MethodView):
 
     @blp.response(200, SymbolSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=500)
-    def get(self, pagination_parameters):
+    def get(self, pagination_parameters: PaginationParameters) -> list[Watch]:
         """List the symbols you watch"""
         items, pagination_parameters.item_count = watchlist.page(
-            db.session, current_user.id, pagination_parameters.page,
-            pagination_parameters.page_size)
+            db.session, current_user.id, pagination_parameters.page, pagination_parameters.page_size
+        )
         return items
 
     @blp.arguments(SymbolInSchema)
     @blp.response(201, SymbolSchema)
     @blp.alt_response(200, schema=SymbolSchema, description="Already watched; nothing added")
-    def post(self, data: dict):
+    def post(self, data: dict) -> tuple[Watch, int]:
         """Watch a symbol; the data source is detected from it (BTC becomes BTCUSDT on Bybit)"""
-        watch, created = watchlist.add(db.session, current_user.id, data["symbol"],
-                                       providers.describe)
+        watch, created = watchlist.add(
+            db.session, current_user.id, data["symbol"], providers.describe
+        )
         return watch, 201 if created else 200
 
 
@@ -61,11 +64,11 @@ class SymbolDetail(MethodView):
     decorators = [jwt_required()]
 
     @blp.response(200, SymbolSchema)
-    def get(self, symbol_id: int):
+    def get(self, symbol_id: int) -> Watch:
         """One watched symbol"""
         return watchlist.get(db.session, current_user.id, symbol_id)
 
     @blp.response(204)
-    def delete(self, symbol_id: int):
+    def delete(self, symbol_id: int) -> None:
         """Stop watching a symbol"""
         watchlist.remove(db.session, current_user.id, symbol_id)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 photon_cli = AppGroup(
-    "photon", help="Photon's commands: back-fill history, backtest a strategy, list routes, "
-                   "and make the demo account.")
+    "photon",
+    help="Photon's commands: back-fill history, backtest a strategy, list routes, "
+    "and make the demo account.",
+)
 
 
 @photon_cli.command("routes")
 def routes() -> None:
     """List the API routes with their methods."""
-    from flask import current_app
-
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
         click.echo(f"{methods:20} {rule.rule}")

@@ -44,7 +44,8 @@ def _bars(ticker_raw: str, source: str):
     if (resolved.ticker, interval) not in bundled.bundled_series():
         raise click.ClickException(
             f"Too few stored bars for {resolved.ticker} and no bundled history; run "
-            f"`flask photon backfill {resolved.ticker} --interval {interval}` first")
+            f"`flask photon backfill {resolved.ticker} --interval {interval}` first"
+        )
     df = bundled.load_bundled(resolved.ticker, interval)
     return df, interval, f"bundled history ({len(df)} bars)"
 
@@ -58,23 +59,49 @@ def _date(value: str | None) -> datetime | None:
 
 @photon_cli.command("backtest")
 @click.argument("symbol")
-@click.option("--strategy", type=click.Choice(STRATEGIES), default="model", show_default=True,
-              help="What decides the trades (see above)")
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    default="model",
+    show_default=True,
+    help="What decides the trades (see above)",
+)
 @click.option("--start", help="ISO date; earlier bars only warm up indicators and train models")
 @click.option("--end", help="ISO date; later bars are dropped before anything runs")
-@click.option("--cash", type=float, default=10_000, show_default=True,
-              help="Starting cash")
-@click.option("--commission", type=float, default=0.002, show_default=True,
-              help="Fee per side, as a fraction of the traded value")
-@click.option("--data", "source", type=click.Choice(("auto", "db", "bundled")), default="auto",
-              show_default=True,
-              help="db: stored bars; bundled: the history shipped with Photon; auto: stored "
-                   "bars when there are 200 or more, else bundled (also when the provider is "
-                   "unreachable)")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Equity curve CSV (default: instance/backtests/backtest-SYMBOL-STRATEGY.csv)")
-def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cash: float,
-             commission: float, source: str, out: str | None) -> None:
+@click.option("--cash", type=float, default=10_000, show_default=True, help="Starting cash")
+@click.option(
+    "--commission",
+    type=float,
+    default=0.002,
+    show_default=True,
+    help="Fee per side, as a fraction of the traded value",
+)
+@click.option(
+    "--data",
+    "source",
+    type=click.Choice(("auto", "db", "bundled")),
+    default="auto",
+    show_default=True,
+    help="db: stored bars; bundled: the history shipped with Photon; auto: stored "
+    "bars when there are 200 or more, else bundled (also when the provider is "
+    "unreachable)",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Equity curve CSV (default: instance/backtests/backtest-SYMBOL-STRATEGY.csv)",
+)
+def backtest(
+    symbol: str,
+    strategy: str,
+    start: str | None,
+    end: str | None,
+    cash: float,
+    commission: float,
+    source: str,
+    out: str | None,
+) -> None:
     """Backtest a strategy on SYMBOL and write the equity curve as CSV.
 
     Strategies: model (walk-forward LightGBM, retrained every 250 bars on past bars only),
@@ -95,8 +122,13 @@ def backtest(symbol: str, strategy: str, start: str | None, end: str | None, cas
                     done[0] += step
 
             result = run_backtest(
-                df, strategy, cash=cash, commission=commission, start=_date(start),
-                end=_date(end), progress=progress,
+                df,
+                strategy,
+                cash=cash,
+                commission=commission,
+                start=_date(start),
+                end=_date(end),
+                progress=progress,
                 config=ModelConfig(horizon=HORIZON_BARS[interval]),
                 lot=1e-6 if crypto else 1.0,
             )

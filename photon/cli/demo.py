@@ -18,8 +18,12 @@ DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT", "AAPL", "MSFT")
 
 @photon_cli.command("demo-account")
 @click.option("--username", default=DEMO_USERNAME, show_default=True, help="Account name")
-@click.option("--password", default=DEMO_PASSWORD, show_default=True,
-              help="Its password (published: replay mode only)")
+@click.option(
+    "--password",
+    default=DEMO_PASSWORD,
+    show_default=True,
+    help="Its password (published: replay mode only)",
+)
 def demo_account(username: str, password: str) -> None:
     """Create (or reuse) an account that watches BTCUSDT, ETHUSDT, AAPL and MSFT, with its
     market monitor, decision maker and paper execution started. Replay mode only: the account
@@ -35,5 +39,7 @@ def demo_account(username: str, password: str) -> None:
     for agent in (Agent.MARKET_MONITOR, Agent.DECISION_MAKER, Agent.EXECUTION):
         agent_status.start(db.session, user.id, agent)
     db.session.commit()
-    click.echo(f"photon: demo account {username!r}, password {password!r}: it watches "
-               f"{', '.join(DEMO_SYMBOLS)} and its three agents run")
+    click.echo(
+        f"photon: demo account {username!r}, password {password!r}: it watches "
+        f"{', '.join(DEMO_SYMBOLS)} and its three agents run"
+    )

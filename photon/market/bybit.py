@@ -245,7 +245,9 @@ class BybitProvider:
             ) as e:
                 raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e
             except requests.exceptions.RequestException as e:
-                raise ProviderUnavailable(Source.BYBIT, f"network error ({type(e).__name__})") from e
+                raise ProviderUnavailable(
+                    Source.BYBIT, f"network error ({type(e).__name__})"
+                ) from e
             except (AttributeError, TypeError, ValueError) as e:
                 # JSON that is not an object (a list, a string) trips pybit's own parsing.
                 raise ProviderUnavailable(Source.BYBIT, GARBAGE) from e

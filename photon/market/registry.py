@@ -18,8 +18,13 @@ from photon.types import Source
 
 
 class Providers:
-    def __init__(self, settings: Any, *, tz_cache_dir: str | None = None,
-                 replay_anchor: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        tz_cache_dir: str | None = None,
+        replay_anchor: Callable[[], float] | None = None,
+    ) -> None:
         self.settings = settings
         self.tz_cache_dir = tz_cache_dir
         self.replay_anchor = replay_anchor
@@ -52,19 +57,24 @@ class Providers:
 
     def _build(self, key: str) -> Provider:
         s = self.settings
+        # Each vendor library is imported when its provider is first built: a replay never
+        # imports pybit or yfinance, and a live system without crypto never loads pybit.
         if key == "replay":
             from photon.market.replay.provider import ReplayProvider
 
             return ReplayProvider(
-                start=s.replay_start, tick_seconds=s.effective_replay_tick,
+                start=s.replay_start,
+                tick_seconds=s.effective_replay_tick,
                 anchor=self.replay_anchor,
             )
         if key == Source.BYBIT:
             from photon.market.bybit import BybitProvider
 
             return BybitProvider(
-                endpoint=s.bybit_url, timeout=s.provider_timeout,
-                api_key=s.bybit_api_key, api_secret=s.bybit_secret_key,
+                endpoint=s.bybit_url,
+                timeout=s.provider_timeout,
+                api_key=s.bybit_api_key,
+                api_secret=s.bybit_secret_key,
             )
         if key == Source.YAHOO:
             from photon.market.yahoo.provider import YahooProvider

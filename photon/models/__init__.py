@@ -8,6 +8,12 @@ from photon.models.symbol import Symbol, Watch
 from photon.models.user import User
 
 __all__ = [
-    "AgentStatus", "Bar", "DecisionModel", "MarketData", "Symbol", "TradingDecision", "User",
+    "AgentStatus",
+    "Bar",
+    "DecisionModel",
+    "MarketData",
+    "Symbol",
+    "TradingDecision",
+    "User",
     "Watch",
 ]

@@ -32,9 +32,7 @@ class Watch(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    symbol_id: Mapped[int] = mapped_column(
-        ForeignKey("symbols.id", ondelete="CASCADE"), index=True
-    )
+    symbol_id: Mapped[int] = mapped_column(ForeignKey("symbols.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     symbol: Mapped[Symbol] = relationship(lazy="joined")

@@ -31,9 +31,14 @@ from photon.store import agent_status, watchlist
 from photon.types import Agent, Bar, Quote
 
 
-def status_fields(session: Session, user_id: int, agent: str, paper: PaperSettings,
-                  symbols_watched: int | None = None, last_orders: int = books.LAST_ORDERS
-                  ) -> dict[str, Any]:
+def status_fields(
+    session: Session,
+    user_id: int,
+    agent: str,
+    paper: PaperSettings,
+    symbols_watched: int | None = None,
+    last_orders: int = books.LAST_ORDERS,
+) -> dict[str, Any]:
     """The ``agent_status`` data of one user's agent, as REST returns it and events send it:
     with the paper portfolio for the execution agent. Reads only."""
     status = agent_status.find(session, user_id, agent)
@@ -47,19 +52,28 @@ def status_fields(session: Session, user_id: int, agent: str, paper: PaperSettin
 
 def status(fields: dict[str, Any], user_id: int, redis_url: str | None = None) -> None:
     """Emit ``status_fields`` output to the user."""
-    schema = (payloads.ExecutionStatusSchema() if fields["agent"] == Agent.EXECUTION
-              else payloads.AgentStatusSchema())
+    schema = (
+        payloads.ExecutionStatusSchema()
+        if fields["agent"] == Agent.EXECUTION
+        else payloads.AgentStatusSchema()
+    )
     emit(AGENT_STATUS, schema.dump(fields), user_room(user_id), redis_url=redis_url)
 
 
-def agent(session: Session, user_id: int, agent_name: str, paper: PaperSettings,
-          redis_url: str | None = None, symbols_watched: int | None = None) -> None:
-    status(status_fields(session, user_id, agent_name, paper, symbols_watched), user_id,
-           redis_url)
+def agent(
+    session: Session,
+    user_id: int,
+    agent_name: str,
+    paper: PaperSettings,
+    redis_url: str | None = None,
+    symbols_watched: int | None = None,
+) -> None:
+    status(status_fields(session, user_id, agent_name, paper, symbols_watched), user_id, redis_url)
 
 
-def monitor_run(session: Session, run: MonitorRun, paper: PaperSettings,
-                redis_url: str | None) -> None:
+def monitor_run(
+    session: Session, run: MonitorRun, paper: PaperSettings, redis_url: str | None
+) -> None:
     """A market update: every fetched quote to its symbol's room, each user's monitor status,
     and the paper equity of users whose execution runs (fresh quotes move it)."""
     for result in run.cycle.quotes:
@@ -69,8 +83,11 @@ def monitor_run(session: Session, run: MonitorRun, paper: PaperSettings,
         agent(session, user_id, Agent.MARKET_MONITOR, paper, redis_url, watched)
     for user_id in agent_status.running_user_ids(session, Agent.EXECUTION):
         # Every market update lands here for each running portfolio: no order history needed.
-        status(status_fields(session, user_id, Agent.EXECUTION, paper, last_orders=0), user_id,
-               redis_url)
+        status(
+            status_fields(session, user_id, Agent.EXECUTION, paper, last_orders=0),
+            user_id,
+            redis_url,
+        )
 
 
 def quote(symbol: Symbol, value: Quote | Any, redis_url: str | None = None) -> None:
@@ -78,8 +95,7 @@ def quote(symbol: Symbol, value: Quote | Any, redis_url: str | None = None) -> N
 
 
 def bar(symbol: Symbol, value: Bar | Any, closed: bool, redis_url: str | None = None) -> None:
-    emit(BAR, payloads.bar(symbol, value, closed), symbol_room(symbol.ticker),
-         redis_url=redis_url)
+    emit(BAR, payloads.bar(symbol, value, closed), symbol_room(symbol.ticker), redis_url=redis_url)
 
 
 def decisions(made: Iterable[TradingDecision], redis_url: str | None = None) -> None:

@@ -11,6 +11,10 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_socketio import SocketIO
+
+from photon.extensions import socketio
+
 log = logging.getLogger(__name__)
 
 QUOTE = "quote"
@@ -41,9 +45,7 @@ def channel(redis_url: str) -> str:
 
 
 @functools.cache
-def _queue_emitter(redis_url: str):
-    from flask_socketio import SocketIO
-
+def _queue_emitter(redis_url: str) -> SocketIO:
     return SocketIO(message_queue=redis_url, channel=channel(redis_url), async_mode="threading")
 
 
@@ -56,10 +58,8 @@ def emit(event: str, payload: Any, room: str, *, redis_url: str | None = None) -
     assert event in SERVER_EVENTS, event
     try:
         if redis_url is None:
-            from photon.extensions import socketio
-
             socketio.emit(event, payload, to=room)
         else:
             _queue_emitter(redis_url).emit(event, payload, to=room)
-    except Exception as exc:  # noqa: BLE001  (Redis down must not fail the job)
+    except Exception as exc:
         log.warning("emit %s to %s failed: %s", event, room, exc)

@@ -33,18 +33,29 @@ class QuoteSchema(Schema):
     ts = fields.DateTime(metadata={"description": "Wall-clock time of the quote (UTC)"})
     source_time = fields.DateTime(
         allow_none=True,
-        metadata={"description": "The source's own time for this price: the venue's timestamp "
-                                 "live; in replay, the historical market moment replayed"})
+        metadata={
+            "description": "The source's own time for this price: the venue's timestamp "
+            "live; in replay, the historical market moment replayed"
+        },
+    )
     source = fields.String(metadata={"description": "yahoo, bybit or replay"})
 
 
 def quote_fields(symbol: Symbol, quote: Any) -> dict[str, Any]:
     """``quote`` is a stored MarketData row or a provider Quote; both have the same fields."""
     return {
-        "symbol_id": symbol.id, "symbol": symbol.ticker, "price": quote.price,
-        "change": quote.change, "change_pct": quote.change_pct, "volume": quote.volume,
-        "bid": quote.bid, "ask": quote.ask, "currency": quote.currency, "ts": quote.ts,
-        "source_time": quote.source_time, "source": quote.source,
+        "symbol_id": symbol.id,
+        "symbol": symbol.ticker,
+        "price": quote.price,
+        "change": quote.change,
+        "change_pct": quote.change_pct,
+        "volume": quote.volume,
+        "bid": quote.bid,
+        "ask": quote.ask,
+        "currency": quote.currency,
+        "ts": quote.ts,
+        "source_time": quote.source_time,
+        "source": quote.source,
     }
 
 
@@ -75,9 +86,15 @@ def is_closed(bar: Bar | Any, now: datetime) -> bool:
 def bar_fields(symbol: Symbol, bar: Bar | Any, closed: bool) -> dict[str, Any]:
     """A stored or provider bar, and whether it is complete."""
     return {
-        "symbol": symbol.ticker, "interval": bar.interval, "open_time": bar.open_time,
-        "open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close,
-        "volume": bar.volume, "closed": closed,
+        "symbol": symbol.ticker,
+        "interval": bar.interval,
+        "open_time": bar.open_time,
+        "open": bar.open,
+        "high": bar.high,
+        "low": bar.low,
+        "close": bar.close,
+        "volume": bar.volume,
+        "closed": closed,
     }
 
 
@@ -101,8 +118,11 @@ class DecisionSchema(Schema):
     price = fields.Float(metadata={"description": "Close of the bar the decision used"})
     bar_time = fields.DateTime(
         allow_none=True,
-        metadata={"description": "Market time: open time of the last complete bar decided on "
-                                 "(in replay, a historical date)"})
+        metadata={
+            "description": "Market time: open time of the last complete bar decided on "
+            "(in replay, a historical date)"
+        },
+    )
     interval = fields.String(allow_none=True)
     horizon_bars = fields.Integer(allow_none=True)
     cost = fields.Float(allow_none=True)
@@ -124,16 +144,21 @@ class OrderSchema(Schema):
     symbol_id = fields.Integer()
     symbol = fields.String(attribute="symbol.ticker")
     decision_id = fields.Integer(allow_none=True)
-    bar_time = fields.DateTime(attribute="decision.bar_time", allow_none=True,
-                               metadata={"description": "Market time of the bar its decision "
-                                                        "used (chart markers sit there)"})
+    bar_time = fields.DateTime(
+        attribute="decision.bar_time",
+        allow_none=True,
+        metadata={
+            "description": "Market time of the bar its decision used (chart markers sit there)"
+        },
+    )
     side = fields.String(metadata={"description": "BUY or SELL"})
     status = fields.String(metadata={"description": "filled or rejected"})
     quantity = fields.Float(metadata={"description": "0 when rejected"})
     price = fields.Float(allow_none=True, metadata={"description": "Fill price, in USD"})
     fee = fields.Float()
-    realised_pnl = fields.Float(allow_none=True,
-                                metadata={"description": "SELL fills: qty × (price − avg)"})
+    realised_pnl = fields.Float(
+        allow_none=True, metadata={"description": "SELL fills: qty × (price − avg)"}
+    )
     reason = fields.String(allow_none=True, metadata={"description": "Why it was rejected"})
     quote_price = fields.Float(allow_none=True)
     quote_ts = fields.DateTime(allow_none=True)
@@ -188,8 +213,9 @@ class PortfolioSchema(Schema):
     fees_paid = fields.Float()
     net_pnl = fields.Float(metadata={"description": "equity − starting cash"})
     return_pct = fields.Float()
-    halted_until = fields.DateTime(allow_none=True,
-                                   metadata={"description": "Daily loss limit hit: no buys until"})
+    halted_until = fields.DateTime(
+        allow_none=True, metadata={"description": "Daily loss limit hit: no buys until"}
+    )
     day_start_equity = fields.Float(allow_none=True)
     settings = fields.Nested(PaperSettingsSchema)
     positions = fields.List(fields.Nested(PositionSchema))
@@ -203,8 +229,11 @@ class AgentStatusSchema(Schema):
     last_success_at = fields.DateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
     cycles = fields.Integer()
-    counters = fields.Dict(metadata={"description": "What the agent counted (orders_filled, "
-                                                    "decided, halted_until ...)"})
+    counters = fields.Dict(
+        metadata={
+            "description": "What the agent counted (orders_filled, decided, halted_until ...)"
+        }
+    )
     symbols_watched = fields.Integer()
 
 
@@ -212,19 +241,26 @@ class ExecutionStatusSchema(PortfolioSchema, AgentStatusSchema):
     """The execution agent's status carries the paper portfolio it works on."""
 
 
-def agent_status_fields(status: AgentStatus, symbols_watched: int,
-                        portfolio: dict[str, Any] | None = None) -> dict[str, Any]:
+def agent_status_fields(
+    status: AgentStatus, symbols_watched: int, portfolio: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Status fields, plus the portfolio summary for the execution agent."""
     return {
-        "agent": status.agent, "state": status.state, "last_run_at": status.last_run_at,
-        "last_success_at": status.last_success_at, "last_error": status.last_error,
-        "cycles": status.cycles or 0, "counters": status.counters or {},
-        "symbols_watched": symbols_watched, **(portfolio or {}),
+        "agent": status.agent,
+        "state": status.state,
+        "last_run_at": status.last_run_at,
+        "last_success_at": status.last_success_at,
+        "last_error": status.last_error,
+        "cycles": status.cycles or 0,
+        "counters": status.counters or {},
+        "symbols_watched": symbols_watched,
+        **(portfolio or {}),
     }
 
 
-def agent_status(status: AgentStatus, symbols_watched: int,
-                 portfolio: dict[str, Any] | None = None) -> dict[str, Any]:
+def agent_status(
+    status: AgentStatus, symbols_watched: int, portfolio: dict[str, Any] | None = None
+) -> dict[str, Any]:
     schema = ExecutionStatusSchema() if portfolio is not None else AgentStatusSchema()
     return schema.dump(agent_status_fields(status, symbols_watched, portfolio))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
@@ -30,7 +31,7 @@ MAX_SYMBOLS = 200
 _users: dict[str, int] = {}
 
 
-def _authenticate(auth) -> int:
+def _authenticate(auth: object) -> int:
     token = auth.get("token") if isinstance(auth, dict) else None
     if not token:
         raise ConnectionRefusedError("Authentication required: pass auth={'token': <access JWT>}")
@@ -42,25 +43,25 @@ def _authenticate(auth) -> int:
         db.session.remove()
 
 
-def on_connect(auth=None):
+def on_connect(auth: object = None) -> bool:
     user_id = _authenticate(auth)
     _users[request.sid] = user_id
     join_room(user_room(user_id))
     return True
 
 
-def on_disconnect(*_args):
+def on_disconnect(*_args: object) -> None:
     _users.pop(request.sid, None)
 
 
-def _symbols_arg(data) -> list[str] | None:
+def _symbols_arg(data: object) -> list[str] | None:
     symbols = data.get("symbols") if isinstance(data, dict) else None
     if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
         return None
     return symbols[:MAX_SYMBOLS]
 
 
-def on_subscribe(data=None):
+def on_subscribe(data: object = None) -> dict[str, Any]:
     """Join ``symbol:<TICKER>`` rooms for watched symbols; refuse the rest, saying why."""
     user_id = _users.get(request.sid)
     symbols = _symbols_arg(data)
@@ -85,12 +86,11 @@ def on_subscribe(data=None):
         join_room(symbol_room(ticker))
         joined.append(ticker)
     if refused:
-        socketio.emit(ERROR, payloads.error("Some symbols were refused", refused),
-                      to=request.sid)
+        socketio.emit(ERROR, payloads.error("Some symbols were refused", refused), to=request.sid)
     return {"joined": joined, "refused": refused}
 
 
-def on_unsubscribe(data=None):
+def on_unsubscribe(data: object = None) -> dict[str, list[str]]:
     symbols = _symbols_arg(data) or []
     left = []
     for raw in symbols:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 
-def insert(session: Session, model):
+def insert(session: Session, model: type) -> Insert:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(model)

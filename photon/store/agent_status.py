@@ -22,8 +22,9 @@ def find(session: Session, user_id: int, agent: str) -> AgentStatus:
     """The stored status, or an unsaved ``stopped`` one: reading never writes."""
     status = session.scalars(_query(user_id, agent)).first()
     if status is None:
-        status = AgentStatus(user_id=user_id, agent=agent, state=AgentState.STOPPED, cycles=0,
-                             counters={})
+        status = AgentStatus(
+            user_id=user_id, agent=agent, state=AgentState.STOPPED, cycles=0, counters={}
+        )
     return status
 
 
@@ -32,8 +33,9 @@ def get(session: Session, user_id: int, agent: str) -> AgentStatus:
     status = session.scalars(_query(user_id, agent)).first()
     if status is not None:
         return status
-    status = AgentStatus(user_id=user_id, agent=agent, state=AgentState.STOPPED, cycles=0,
-                         counters={})
+    status = AgentStatus(
+        user_id=user_id, agent=agent, state=AgentState.STOPPED, cycles=0, counters={}
+    )
     try:
         with session.begin_nested():
             session.add(status)
@@ -45,11 +47,13 @@ def get(session: Session, user_id: int, agent: str) -> AgentStatus:
 
 def running_user_ids(session: Session, agent: str) -> list[int]:
     """Users for whom ``agent`` works: running or degraded."""
-    return list(session.scalars(
-        select(AgentStatus.user_id)
-        .where(AgentStatus.agent == agent, AgentStatus.state.in_(ACTIVE_STATES))
-        .order_by(AgentStatus.user_id)
-    ))
+    return list(
+        session.scalars(
+            select(AgentStatus.user_id)
+            .where(AgentStatus.agent == agent, AgentStatus.state.in_(ACTIVE_STATES))
+            .order_by(AgentStatus.user_id)
+        )
+    )
 
 
 def is_running(session: Session, user_id: int, agent: str) -> bool:
@@ -74,8 +78,9 @@ def set_running(session: Session, user_id: int, agent: str, running: bool) -> Ag
     return start(session, user_id, agent) if running else stop(session, user_id, agent)
 
 
-def record_run(status: AgentStatus, error: str | None, at: datetime | None = None,
-               counters: dict | None = None) -> None:
+def record_run(
+    status: AgentStatus, error: str | None, at: datetime | None = None, counters: dict | None = None
+) -> None:
     """Count a cycle. An error degrades a working agent; the next clean cycle makes it
     ``running`` again. A stopped agent stays stopped."""
     at = at or utcnow()

@@ -15,12 +15,21 @@ from photon.types import Bar as BarValue
 BAR_FIELDS = ("open", "high", "low", "close", "volume", "source")
 
 
-def upsert_bars(session: Session, symbol_id: int, bars: Iterable[BarValue], source: str,
-                chunk: int = 2000) -> int:
+def upsert_bars(
+    session: Session, symbol_id: int, bars: Iterable[BarValue], source: str, chunk: int = 2000
+) -> int:
     values = [
-        {"symbol_id": symbol_id, "interval": b.interval, "open_time": b.open_time,
-         "open": b.open, "high": b.high, "low": b.low, "close": b.close, "volume": b.volume,
-         "source": source}
+        {
+            "symbol_id": symbol_id,
+            "interval": b.interval,
+            "open_time": b.open_time,
+            "open": b.open,
+            "high": b.high,
+            "low": b.low,
+            "close": b.close,
+            "volume": b.volume,
+            "source": source,
+        }
         for b in bars
     ]
     stmt = insert(session, Bar)
@@ -29,12 +38,18 @@ def upsert_bars(session: Session, symbol_id: int, bars: Iterable[BarValue], sour
         set_={name: stmt.excluded[name] for name in BAR_FIELDS},
     )
     for start in range(0, len(values), chunk):
-        session.execute(stmt, values[start:start + chunk])
+        session.execute(stmt, values[start : start + chunk])
     return len(values)
 
 
-def stored_bars(session: Session, symbol_id: int, interval: str, start: datetime | None = None,
-                end: datetime | None = None, limit: int | None = None) -> list[Bar]:
+def stored_bars(
+    session: Session,
+    symbol_id: int,
+    interval: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> list[Bar]:
     query = select(Bar).where(Bar.symbol_id == symbol_id, Bar.interval == interval)
     if start is not None:
         query = query.where(Bar.open_time >= start)
@@ -47,17 +62,23 @@ def stored_bars(session: Session, symbol_id: int, interval: str, start: datetime
     return list(session.scalars(query.order_by(Bar.open_time)))
 
 
-def bar_span(session: Session, symbol_id: int, interval: str
-             ) -> tuple[datetime | None, datetime | None, int]:
+def bar_span(
+    session: Session, symbol_id: int, interval: str
+) -> tuple[datetime | None, datetime | None, int]:
     row = session.execute(
-        select(func.min(Bar.open_time), func.max(Bar.open_time), func.count())
-        .where(Bar.symbol_id == symbol_id, Bar.interval == interval)
+        select(func.min(Bar.open_time), func.max(Bar.open_time), func.count()).where(
+            Bar.symbol_id == symbol_id, Bar.interval == interval
+        )
     ).one()
     return row[0], row[1], row[2]
 
 
-def missing_ranges(span: tuple[datetime | None, datetime | None, int], start: datetime,
-                   end: datetime, step: timedelta) -> list[tuple[datetime, datetime]]:
+def missing_ranges(
+    span: tuple[datetime | None, datetime | None, int],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+) -> list[tuple[datetime, datetime]]:
     """The parts of ``[start, end)`` outside the stored span, newest part first.
 
     Back-filling walks backwards from the oldest stored bar and forwards from the newest, so an
@@ -75,8 +96,9 @@ def missing_ranges(span: tuple[datetime | None, datetime | None, int], start: da
     return ranges
 
 
-def chunks(start: datetime, end: datetime, size: timedelta, backwards: bool
-           ) -> list[tuple[datetime, datetime]]:
+def chunks(
+    start: datetime, end: datetime, size: timedelta, backwards: bool
+) -> list[tuple[datetime, datetime]]:
     parts = []
     if backwards:
         hi = end
@@ -93,25 +115,27 @@ def chunks(start: datetime, end: datetime, size: timedelta, backwards: bool
     return parts
 
 
-def windows(session: Session, symbol_ids: Iterable[int], interval: str, end: datetime,
-            limit: int) -> dict[int, list[Bar]]:
-    """For many symbols at once, the newest ``limit`` bars before ``end`` of each, oldest
-    first, in one query (a window function, on SQLite and PostgreSQL alike)."""
-    ids = list(symbol_ids)
-    if not ids:
-        return {}
-    rank = func.row_number().over(partition_by=Bar.symbol_id,
-                                  order_by=Bar.open_time.desc()).label("rank")
-    ranked = (
-        select(Bar.id, rank)
-        .where(Bar.symbol_id.in_(ids), Bar.interval == interval, Bar.open_time < end)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(Bar).join(ranked, ranked.c.id == Bar.id).where(ranked.c.rank <= limit)
-        .order_by(Bar.symbol_id, Bar.open_time)
-    )
-    out: dict[int, list[Bar]] = {symbol_id: [] for symbol_id in ids}
-    for row in rows:
-        out[row.symbol_id].append(row)
+OHLCV = ("open_time", "open", "high", "low", "close", "volume")
+
+
+def windows(
+    session: Session, symbol_ids: Iterable[int], interval: str, end: datetime, limit: int
+) -> dict[int, list[tuple]]:
+    """For many symbols, the newest ``limit`` bars before ``end`` of each, oldest first, as
+    ``OHLCV`` tuples: plain rows, not ORM objects, since a batch reads hundreds of thousands.
+
+    One index range scan per symbol. Measured against one window-function query for all
+    symbols (``row_number() over (partition by symbol_id ...)``), it was 1.4 to 2 times faster on
+    SQLite: the window function sorts every bar in the range, the scans read only ``limit``.
+    """
+    columns = [getattr(Bar, column) for column in OHLCV]
+    out: dict[int, list[tuple]] = {}
+    for symbol_id in symbol_ids:
+        rows = session.execute(
+            select(*columns)
+            .where(Bar.symbol_id == symbol_id, Bar.interval == interval, Bar.open_time < end)
+            .order_by(Bar.open_time.desc())
+            .limit(limit)
+        ).all()
+        out[symbol_id] = [tuple(row) for row in reversed(rows)]
     return out

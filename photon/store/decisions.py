@@ -13,8 +13,13 @@ from photon.models import DecisionModel, Symbol, TradingDecision
 from photon.store import pagination
 
 
-def _filtered(user_id: int, symbol_id: int | None, action: str | None, start: datetime | None,
-              end: datetime | None) -> Select:
+def _filtered(
+    user_id: int,
+    symbol_id: int | None,
+    action: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Select:
     query = select(TradingDecision).where(TradingDecision.user_id == user_id)
     if symbol_id is not None:
         query = query.where(TradingDecision.symbol_id == symbol_id)
@@ -27,16 +32,24 @@ def _filtered(user_id: int, symbol_id: int | None, action: str | None, start: da
     return query
 
 
-def page(session: Session, user_id: int, filters: dict, page: int, page_size: int
-         ) -> tuple[list[TradingDecision], int]:
+def page(
+    session: Session, user_id: int, filters: dict, page: int, page_size: int
+) -> tuple[list[TradingDecision], int]:
     return pagination.page(
-        session, _filtered(user_id, **filters),
-        (TradingDecision.created_at.desc(), TradingDecision.id.desc()), page, page_size)
+        session,
+        _filtered(user_id, **filters),
+        (TradingDecision.created_at.desc(), TradingDecision.id.desc()),
+        page,
+        page_size,
+    )
 
 
 def get(session: Session, user_id: int, decision_id: int) -> TradingDecision:
-    decision = session.scalars(select(TradingDecision).where(
-        TradingDecision.id == decision_id, TradingDecision.user_id == user_id)).first()
+    decision = session.scalars(
+        select(TradingDecision).where(
+            TradingDecision.id == decision_id, TradingDecision.user_id == user_id
+        )
+    ).first()
     if decision is None:
         raise NotFound(f"No decision with id {decision_id}")
     return decision
@@ -44,46 +57,107 @@ def get(session: Session, user_id: int, decision_id: int) -> TradingDecision:
 
 def decided_on(session: Session, user_id: int, symbol_id: int, bar_time: datetime) -> bool:
     """Whether the user already has a decision on this very bar of the symbol."""
-    return session.scalars(select(TradingDecision.id).where(
-        TradingDecision.user_id == user_id, TradingDecision.symbol_id == symbol_id,
-        TradingDecision.bar_time == bar_time).limit(1)).first() is not None
+    return (
+        session.scalars(
+            select(TradingDecision.id)
+            .where(
+                TradingDecision.user_id == user_id,
+                TradingDecision.symbol_id == symbol_id,
+                TradingDecision.bar_time == bar_time,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def decided_bars(session: Session, user_id: int, bar_times: dict[int, datetime]) -> set[int]:
     """Of ``{symbol_id: bar_time}``, the symbols the user already decided on that bar."""
     if not bar_times:
         return set()
-    rows = session.execute(select(TradingDecision.symbol_id, TradingDecision.bar_time).where(
-        TradingDecision.user_id == user_id,
-        TradingDecision.symbol_id.in_(list(bar_times)),
-        TradingDecision.bar_time.in_(set(bar_times.values()))))
+    rows = session.execute(
+        select(TradingDecision.symbol_id, TradingDecision.bar_time).where(
+            TradingDecision.user_id == user_id,
+            TradingDecision.symbol_id.in_(list(bar_times)),
+            TradingDecision.bar_time.in_(set(bar_times.values())),
+        )
+    )
     return {symbol_id for symbol_id, at in rows if bar_times.get(symbol_id) == at}
 
 
 def unscored(session: Session, limit: int) -> list[TradingDecision]:
-    return list(session.scalars(
-        select(TradingDecision).where(TradingDecision.scored_at.is_(None),
-                                      TradingDecision.bar_time.is_not(None))
-        .order_by(TradingDecision.created_at).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(TradingDecision)
+            .where(TradingDecision.scored_at.is_(None), TradingDecision.bar_time.is_not(None))
+            .order_by(TradingDecision.created_at)
+            .limit(limit)
+        )
+    )
 
 
-def latest_model(session: Session, symbol_id: int, interval: str, before: datetime
-                 ) -> DecisionModel | None:
+def latest_model(
+    session: Session, symbol_id: int, interval: str, before: datetime
+) -> DecisionModel | None:
     """The newest model whose training window ended at or before ``before`` (no lookahead)."""
     return session.scalars(
         select(DecisionModel)
-        .where(DecisionModel.symbol_id == symbol_id, DecisionModel.interval == interval,
-               DecisionModel.train_end <= before)
-        .order_by(DecisionModel.train_end.desc(), DecisionModel.id.desc()).limit(1)
+        .where(
+            DecisionModel.symbol_id == symbol_id,
+            DecisionModel.interval == interval,
+            DecisionModel.train_end <= before,
+        )
+        .order_by(DecisionModel.train_end.desc(), DecisionModel.id.desc())
+        .limit(1)
     ).first()
 
 
-def model_version(session: Session, symbol_id: int, interval: str, version: str
-                  ) -> DecisionModel | None:
-    return session.scalars(select(DecisionModel).where(
-        DecisionModel.symbol_id == symbol_id, DecisionModel.interval == interval,
-        DecisionModel.version == version)).first()
+def latest_models(
+    session: Session, interval: str, before: dict[int, datetime]
+) -> dict[int, DecisionModel]:
+    """``latest_model`` for many symbols (``{symbol_id: bar time}``), one query per distinct
+    bar time: usually one, since a batch decides on the same bar."""
+    by_time: dict[datetime, list[int]] = {}
+    for symbol_id, at in before.items():
+        by_time.setdefault(at, []).append(symbol_id)
+    out: dict[int, DecisionModel] = {}
+    for at, ids in by_time.items():
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=DecisionModel.symbol_id,
+                order_by=(DecisionModel.train_end.desc(), DecisionModel.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(DecisionModel.id, rank)
+            .where(
+                DecisionModel.symbol_id.in_(ids),
+                DecisionModel.interval == interval,
+                DecisionModel.train_end <= at,
+            )
+            .subquery()
+        )
+        rows = session.scalars(
+            select(DecisionModel)
+            .join(ranked, ranked.c.id == DecisionModel.id)
+            .where(ranked.c.rank == 1)
+        )
+        out.update({row.symbol_id: row for row in rows})
+    return out
+
+
+def model_version(
+    session: Session, symbol_id: int, interval: str, version: str
+) -> DecisionModel | None:
+    return session.scalars(
+        select(DecisionModel).where(
+            DecisionModel.symbol_id == symbol_id,
+            DecisionModel.interval == interval,
+            DecisionModel.version == version,
+        )
+    ).first()
 
 
 def statistics(session: Session, user_id: int, filters: dict) -> dict:
@@ -91,28 +165,40 @@ def statistics(session: Session, user_id: int, filters: dict) -> dict:
     correct = func.sum(case((base.c.outcome_correct.is_(True), 1), else_=0))
     scored = func.count(base.c.scored_at)
     by_action = {
-        action: {"count": count, "mean_confidence": mean, "scored": n_scored,
-                 "hit_rate": (hits / n_scored) if n_scored else None}
+        action: {
+            "count": count,
+            "mean_confidence": mean,
+            "scored": n_scored,
+            "hit_rate": (hits / n_scored) if n_scored else None,
+        }
         for action, count, mean, n_scored, hits in session.execute(
             select(base.c.action, func.count(), func.avg(base.c.confidence), scored, correct)
-            .group_by(base.c.action).order_by(base.c.action)
+            .group_by(base.c.action)
+            .order_by(base.c.action)
         )
     }
     by_symbol = {
-        ticker: {"count": count, "mean_confidence": mean, "scored": n_scored,
-                 "hit_rate": (hits / n_scored) if n_scored else None}
+        ticker: {
+            "count": count,
+            "mean_confidence": mean,
+            "scored": n_scored,
+            "hit_rate": (hits / n_scored) if n_scored else None,
+        }
         for ticker, count, mean, n_scored, hits in session.execute(
             select(Symbol.ticker, func.count(), func.avg(base.c.confidence), scored, correct)
             .join(Symbol, Symbol.id == base.c.symbol_id)
-            .group_by(Symbol.ticker).order_by(Symbol.ticker)
+            .group_by(Symbol.ticker)
+            .order_by(Symbol.ticker)
         )
     }
     total, mean, n_scored, hits = session.execute(
         select(func.count(), func.avg(base.c.confidence), scored, correct)
     ).one()
     by_model = {
-        model: count for model, count in session.execute(
-            select(base.c.model, func.count()).group_by(base.c.model).order_by(base.c.model))
+        model: count
+        for model, count in session.execute(
+            select(base.c.model, func.count()).group_by(base.c.model).order_by(base.c.model)
+        )
     }
     return {
         "total": total,

@@ -13,12 +13,20 @@ from photon.store import pagination
 from photon.types import OrderStatus
 
 
-def _filtered(user_id: int, symbol_id: int | None = None, side: str | None = None,
-              status: str | None = None, start: datetime | None = None,
-              end: datetime | None = None) -> Select:
+def _filtered(
+    user_id: int,
+    symbol_id: int | None = None,
+    side: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Select:
     query = select(PaperOrder).where(PaperOrder.user_id == user_id)
-    for column, value in ((PaperOrder.symbol_id, symbol_id), (PaperOrder.side, side),
-                          (PaperOrder.status, status)):
+    for column, value in (
+        (PaperOrder.symbol_id, symbol_id),
+        (PaperOrder.side, side),
+        (PaperOrder.status, status),
+    ):
         if value is not None:
             query = query.where(column == value)
     if start is not None:
@@ -31,10 +39,10 @@ def _filtered(user_id: int, symbol_id: int | None = None, side: str | None = Non
 NEWEST_FIRST = (PaperOrder.created_at.desc(), PaperOrder.id.desc())
 
 
-def page(session: Session, user_id: int, filters: dict, page: int, page_size: int
-         ) -> tuple[list[PaperOrder], int]:
-    return pagination.page(session, _filtered(user_id, **filters), NEWEST_FIRST, page,
-                           page_size)
+def page(
+    session: Session, user_id: int, filters: dict, page: int, page_size: int
+) -> tuple[list[PaperOrder], int]:
+    return pagination.page(session, _filtered(user_id, **filters), NEWEST_FIRST, page, page_size)
 
 
 def newest(session: Session, user_id: int, limit: int) -> list[PaperOrder]:
@@ -44,8 +52,9 @@ def newest(session: Session, user_id: int, limit: int) -> list[PaperOrder]:
 
 
 def get(session: Session, user_id: int, order_id: int) -> PaperOrder:
-    order = session.scalars(select(PaperOrder).where(
-        PaperOrder.id == order_id, PaperOrder.user_id == user_id)).first()
+    order = session.scalars(
+        select(PaperOrder).where(PaperOrder.id == order_id, PaperOrder.user_id == user_id)
+    ).first()
     if order is None:
         raise NotFound(f"No order with id {order_id}")
     return order
@@ -58,6 +67,8 @@ def for_decision(session: Session, decision_id: int) -> PaperOrder | None:
 def last_fill_at(session: Session, user_id: int, symbol_id: int) -> datetime | None:
     return session.scalar(
         select(func.max(PaperOrder.created_at)).where(
-            PaperOrder.user_id == user_id, PaperOrder.symbol_id == symbol_id,
-            PaperOrder.status == OrderStatus.FILLED)
+            PaperOrder.user_id == user_id,
+            PaperOrder.symbol_id == symbol_id,
+            PaperOrder.status == OrderStatus.FILLED,
+        )
     )

@@ -8,8 +8,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 
-def page(session: Session, query: Select, order_by: tuple, page: int, page_size: int
-         ) -> tuple[list[Any], int]:
+def page(
+    session: Session, query: Select, order_by: tuple, page: int, page_size: int
+) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(*order_by).offset((page - 1) * page_size).limit(page_size)

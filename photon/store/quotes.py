@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from photon.models import MarketData, Symbol, Watch
@@ -13,8 +13,17 @@ from photon.store import pagination
 from photon.store._upsert import insert
 from photon.types import Quote
 
-QUOTE_FIELDS = ("price", "change", "change_pct", "volume", "bid", "ask", "currency", "source",
-                "source_time")
+QUOTE_FIELDS = (
+    "price",
+    "change",
+    "change_pct",
+    "volume",
+    "bid",
+    "ask",
+    "currency",
+    "source",
+    "source_time",
+)
 
 
 def upsert_quotes(session: Session, rows: Sequence[tuple[int, Quote]]) -> int:
@@ -34,18 +43,19 @@ def upsert_quotes(session: Session, rows: Sequence[tuple[int, Quote]]) -> int:
     return len(values)
 
 
-def _newest(symbol_ids: list[int] | None = None, user_id: int | None = None):
+def _newest(symbol_ids: list[int] | None = None, user_id: int | None = None) -> Subquery:
     """(symbol_id, ts) of the newest quote per symbol, as a subquery to join on."""
     newest = select(MarketData.symbol_id, func.max(MarketData.ts).label("ts"))
     if user_id is not None:
         newest = newest.join(Watch, Watch.symbol_id == MarketData.symbol_id).where(
-            Watch.user_id == user_id)
+            Watch.user_id == user_id
+        )
     if symbol_ids is not None:
         newest = newest.where(MarketData.symbol_id.in_(symbol_ids))
     return newest.group_by(MarketData.symbol_id).subquery()
 
 
-def _is_newest(newest) -> object:
+def _is_newest(newest: Subquery) -> ColumnElement[bool]:
     return (newest.c.symbol_id == MarketData.symbol_id) & (newest.c.ts == MarketData.ts)
 
 
@@ -75,13 +85,18 @@ def latest_quote(session: Session, symbol_id: int) -> MarketData | None:
     return latest(session, [symbol_id]).get(symbol_id)
 
 
-def history(session: Session, user_id: int, symbol_id: int | None, start: datetime | None,
-            end: datetime | None, page: int, page_size: int
-            ) -> tuple[list[tuple[Symbol, MarketData]], int]:
+def history(
+    session: Session,
+    user_id: int,
+    symbol_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[tuple[Symbol, MarketData]], int]:
     """One page of the user's stored quotes, newest first, each with its symbol."""
-    query = (
-        select(MarketData)
-        .join(Watch, (Watch.symbol_id == MarketData.symbol_id) & (Watch.user_id == user_id))
+    query = select(MarketData).join(
+        Watch, (Watch.symbol_id == MarketData.symbol_id) & (Watch.user_id == user_id)
     )
     if symbol_id is not None:
         query = query.where(MarketData.symbol_id == symbol_id)
@@ -89,8 +104,9 @@ def history(session: Session, user_id: int, symbol_id: int | None, start: dateti
         query = query.where(MarketData.ts >= start)
     if end is not None:
         query = query.where(MarketData.ts < end)
-    rows, total = pagination.page(session, query, (MarketData.ts.desc(), MarketData.id.desc()),
-                                  page, page_size)
+    rows, total = pagination.page(
+        session, query, (MarketData.ts.desc(), MarketData.id.desc()), page, page_size
+    )
     ids = {row.symbol_id for row in rows}
     symbols = {s.id: s for s in session.scalars(select(Symbol).where(Symbol.id.in_(ids)))}
     return [(symbols[row.symbol_id], row) for row in rows], total

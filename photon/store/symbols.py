@@ -20,8 +20,12 @@ def get_or_create(session: Session, info: SymbolInfo) -> Symbol:
     if symbol is not None:
         return symbol
     symbol = Symbol(
-        ticker=info.ticker, asset_class=info.asset_class, source=info.source,
-        name=info.name, currency=info.currency, exchange=info.exchange,
+        ticker=info.ticker,
+        asset_class=info.asset_class,
+        source=info.source,
+        name=info.name,
+        currency=info.currency,
+        exchange=info.exchange,
     )
     try:
         with session.begin_nested():

@@ -13,15 +13,17 @@ from photon.models import User
 def by_identity(session: Session, identity: str) -> User | None:
     """The user whose username or email is ``identity``, ignoring case."""
     identity = identity.strip().lower()
-    return session.scalars(select(User).where(
-        or_(func.lower(User.username) == identity, User.email == identity))).first()
+    return session.scalars(
+        select(User).where(or_(func.lower(User.username) == identity, User.email == identity))
+    ).first()
 
 
 def create(session: Session, username: str, email: str, password_hash: str) -> User:
     """Insert and commit a user; a taken username or email is a ``Conflict`` naming it."""
     email = email.strip().lower()
-    taken = session.scalars(select(User).where(
-        or_(func.lower(User.username) == username.lower(), User.email == email))).first()
+    taken = session.scalars(
+        select(User).where(or_(func.lower(User.username) == username.lower(), User.email == email))
+    ).first()
     if taken:
         field = "email" if taken.email == email else "username"
         raise Conflict(f"That {field} is already registered", errors={field: ["Taken."]})

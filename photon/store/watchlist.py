@@ -85,8 +85,10 @@ def watchers(session: Session, user_ids: Iterable[int]) -> dict[int, list[Symbol
     if not ids:
         return {}
     rows = session.execute(
-        select(Watch.user_id, Symbol).join(Symbol, Symbol.id == Watch.symbol_id)
-        .where(Watch.user_id.in_(ids)).order_by(Watch.user_id, Symbol.id)
+        select(Watch.user_id, Symbol)
+        .join(Symbol, Symbol.id == Watch.symbol_id)
+        .where(Watch.user_id.in_(ids))
+        .order_by(Watch.user_id, Symbol.id)
     )
     out: dict[int, list[Symbol]] = defaultdict(list)
     for user_id, symbol in rows:
@@ -95,8 +97,11 @@ def watchers(session: Session, user_ids: Iterable[int]) -> dict[int, list[Symbol
 
 
 def watched_by_anyone(session: Session) -> list[Symbol]:
-    return list(session.scalars(
-        select(Symbol).where(Symbol.id.in_(select(Watch.symbol_id))).order_by(Symbol.id)))
+    return list(
+        session.scalars(
+            select(Symbol).where(Symbol.id.in_(select(Watch.symbol_id))).order_by(Symbol.id)
+        )
+    )
 
 
 def watcher_ids(session: Session, symbol_id: int) -> list[int]:

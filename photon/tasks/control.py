@@ -68,8 +68,12 @@ def queue_analysis(user_id: int, symbol_id: int) -> dict[str, Any]:
     return {**status(user_id, Agent.DECISION_MAKER), "job_id": job_id}
 
 
-def set_execution(user_id: int, action: str, starting_cash: float | None = None,
-                  settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def set_execution(
+    user_id: int,
+    action: str,
+    starting_cash: float | None = None,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Start or stop paper execution, reset the paper portfolio, or store overrides."""
     if action in ("start", "stop"):
         agent_status.set_running(db.session, user_id, Agent.EXECUTION, action == "start")

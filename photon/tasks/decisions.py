@@ -54,8 +54,9 @@ def hand_on(user_id: int, made: list[TradingDecision], redis_url: str | None = N
     process passes no ``redis_url`` and emits itself."""
     announce.decisions(made, redis_url)
     queue_paper_execution(db.session, get_redis(), user_id, made)
-    queue_training(db.session, get_redis(), get_providers(),
-                   {d.symbol_id: d.symbol for d in made}.values())
+    queue_training(
+        db.session, get_redis(), get_providers(), {d.symbol_id: d.symbol for d in made}.values()
+    )
 
 
 def retrain_models() -> dict:
@@ -81,8 +82,7 @@ def train_symbol(symbol_id: int) -> dict:
             newest = decider.newest_complete_bar(db.session, symbol, now)
             if row is None and newest is not None:
                 # Too little history: try again only once more bars have come in.
-                get_redis().set(ATTEMPT_KEY.format(symbol_id), newest.isoformat(),
-                                ex=30 * 86400)
+                get_redis().set(ATTEMPT_KEY.format(symbol_id), newest.isoformat(), ex=30 * 86400)
             result = {"symbol": symbol.ticker, "version": row.version if row else None}
         finally:
             db.session.remove()

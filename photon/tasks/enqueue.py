@@ -22,11 +22,21 @@ from photon.types import SIDES, Agent
 PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
-def enqueue(connection: redis.Redis, queue: str, func: str, *args: int,
-            job_id: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> Job:
+def enqueue(
+    connection: redis.Redis,
+    queue: str,
+    func: str,
+    *args: int,
+    job_id: str | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> Job:
     """Enqueue ``func`` (a dotted path) with ids as its arguments."""
     return Queue(queue, connection=connection).enqueue(
-        func, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
+        func,
+        *args,
+        job_id=job_id,
+        job_timeout=timeout,
+        result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
         # A worker stopped by SIGTERM fails its running job; the jobs are idempotent, so one
         # immediate retry finishes it on the next worker instead of losing it.
@@ -34,8 +44,14 @@ def enqueue(connection: redis.Redis, queue: str, func: str, *args: int,
     )
 
 
-def enqueue_once(connection: redis.Redis, queue: str, func: str, *args: int, job_id: str,
-                 timeout: int = DEFAULT_TIMEOUT) -> Job | None:
+def enqueue_once(
+    connection: redis.Redis,
+    queue: str,
+    func: str,
+    *args: int,
+    job_id: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> Job | None:
     """Enqueue unless a job with ``job_id`` is still waiting or running (then None)."""
     try:
         existing = Job.fetch(job_id, connection=connection)
@@ -46,8 +62,9 @@ def enqueue_once(connection: redis.Redis, queue: str, func: str, *args: int, job
     return enqueue(connection, queue, func, *args, job_id=job_id, timeout=timeout)
 
 
-def queue_paper_execution(session: Session, connection: redis.Redis, user_id: int,
-                          made: Iterable[TradingDecision]) -> list[str]:
+def queue_paper_execution(
+    session: Session, connection: redis.Redis, user_id: int, made: Iterable[TradingDecision]
+) -> list[str]:
     """One execution job per BUY/SELL decision, when the user's paper execution runs.
 
     The job id is derived from the decision, so a decision queued twice still runs once; the
@@ -58,8 +75,13 @@ def queue_paper_execution(session: Session, connection: redis.Redis, user_id: in
         return []
     queued = []
     for decision in tradeable:
-        job = enqueue_once(connection, EXECUTION, "photon.tasks.execution.execute_decision",
-                           decision.id, job_id=f"execute-{decision.id}")
+        job = enqueue_once(
+            connection,
+            EXECUTION,
+            "photon.tasks.execution.execute_decision",
+            decision.id,
+            job_id=f"execute-{decision.id}",
+        )
         if job is not None:
             queued.append(job.id)
     return queued
@@ -70,8 +92,13 @@ def queue_auto_decisions(session: Session, connection: redis.Redis) -> list[str]
     up copies."""
     queued = []
     for user_id in agent_status.running_user_ids(session, Agent.DECISION_MAKER):
-        job = enqueue_once(connection, DECISIONS, "photon.tasks.decisions.decide_fresh_bars",
-                           user_id, job_id=f"auto-decide-{user_id}")
+        job = enqueue_once(
+            connection,
+            DECISIONS,
+            "photon.tasks.decisions.decide_fresh_bars",
+            user_id,
+            job_id=f"auto-decide-{user_id}",
+        )
         if job is not None:
             queued.append(job.id)
     return queued
@@ -80,8 +107,9 @@ def queue_auto_decisions(session: Session, connection: redis.Redis) -> list[str]
 ATTEMPT_KEY = "photon:train-attempt:{}"
 
 
-def queue_training(session: Session, connection: redis.Redis, providers: Providers,
-                   symbols: Iterable[Symbol]) -> list[str]:
+def queue_training(
+    session: Session, connection: redis.Redis, providers: Providers, symbols: Iterable[Symbol]
+) -> list[str]:
     """One training job per symbol whose model is due; a symbol whose history was too short
     is tried again after ``RETRAIN_EVERY_BARS // 7`` more bars."""
     queued = []
@@ -96,8 +124,14 @@ def queue_training(session: Session, connection: redis.Redis, providers: Provide
             wait = decider.bars(interval, decider.RETRAIN_EVERY_BARS[interval] // 7)
             if newest < datetime.fromisoformat(attempted.decode()) + wait:
                 continue
-        job = enqueue_once(connection, DECISIONS, "photon.tasks.decisions.train_symbol",
-                           symbol.id, job_id=f"train-{symbol.id}", timeout=1800)
+        job = enqueue_once(
+            connection,
+            DECISIONS,
+            "photon.tasks.decisions.train_symbol",
+            symbol.id,
+            job_id=f"train-{symbol.id}",
+            timeout=1800,
+        )
         if job is not None:
             queued.append(job.id)
     return queued

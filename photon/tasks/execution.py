@@ -36,12 +36,18 @@ def execute_decision(decision_id: int) -> dict:
             order = outcome.order
             if order is None:
                 return {"decision_id": decision_id, "order_id": None}
-            result = {"decision_id": decision_id, "order_id": order.id, "status": order.status,
-                      "reason": order.reason, "created": outcome.created}
+            result = {
+                "decision_id": decision_id,
+                "order_id": order.id,
+                "status": order.status,
+                "reason": order.reason,
+                "created": outcome.created,
+            }
             if outcome.created:
                 announce.order(order, context.redis_url())
-                announce.agent(db.session, order.user_id, Agent.EXECUTION, paper,
-                               context.redis_url())
+                announce.agent(
+                    db.session, order.user_id, Agent.EXECUTION, paper, context.redis_url()
+                )
         finally:
             db.session.remove()
     log.info("paper execution: %s", result)
@@ -58,6 +64,6 @@ def _record_failure(decision_id: int, exc: Exception, paper: PaperSettings) -> N
         agent_status.record_run(status, f"paper execution failed: {exc}")
         db.session.commit()
         announce.agent(db.session, decision.user_id, Agent.EXECUTION, paper, context.redis_url())
-    except Exception:  # noqa: BLE001  (the original error is what RQ should report)
+    except Exception:
         db.session.rollback()
         log.exception("could not record the failure of decision %s", decision_id)

@@ -41,8 +41,12 @@ class Periodic:
 def periodic_jobs(settings: Settings) -> list[Periodic]:
     """The schedule. Intervals come from settings, so changing one re-registers that entry."""
     return [
-        Periodic("photon.tasks.monitor.periodic_market_update", settings.monitor_interval,
-                 MONITOR, timeout=max(30, settings.monitor_interval * 2)),
+        Periodic(
+            "photon.tasks.monitor.periodic_market_update",
+            settings.monitor_interval,
+            MONITOR,
+            timeout=max(30, settings.monitor_interval * 2),
+        ),
         Periodic("photon.tasks.decisions.score_decisions", 900, DECISIONS, timeout=600),
         Periodic("photon.tasks.decisions.retrain_models", 3600, DECISIONS, timeout=600),
     ]
@@ -73,8 +77,10 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
         scheduled.failure_ttl = max(FAILURE_TTL, 2 * job.interval)
         scheduled.save()
         added.append(job_id)
-    log.info("schedule: %d kept, %d added, %d cancelled",
-             len(wanted) - len(added), len(added), len(cancelled))
+    log.info(
+        "schedule: %d kept, %d added, %d cancelled",
+        len(wanted) - len(added),
+        len(added),
+        len(cancelled),
+    )
     return {"added": added, "cancelled": cancelled, "kept": [j for j in wanted if j in existing]}
-
-

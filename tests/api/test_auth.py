@@ -67,8 +67,11 @@ def test_malformed_json_is_400_in_error_shape(client):
 
 def test_login_by_username_or_email_and_me(client, auth):
     auth.register("alice")
-    for identity in ({"username": "alice"}, {"username": "alice@example.com"},
-                     {"email": "ALICE@example.com"}):
+    for identity in (
+        {"username": "alice"},
+        {"username": "alice@example.com"},
+        {"email": "ALICE@example.com"},
+    ):
         tokens = client.post("/api/auth/login/", json={**identity, "password": PASSWORD}).json
         assert set(tokens) == {"access", "refresh"}
         me = client.get("/api/auth/me/", headers={"Authorization": f"Bearer {tokens['access']}"})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from photon.agents.decision import FEATURE_NAMES
 from photon.agents.decision import agent as decider
 from photon.extensions import db
-from photon.models import Bar, DecisionModel, Symbol, TradingDecision, User, Watch
+from photon.models import Bar, Symbol, TradingDecision, User, Watch
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 
@@ -27,8 +27,9 @@ def add(client, headers, symbol):
 def test_decide_now_returns_an_explained_decision(client, auth, app):
     headers = auth.headers("alice")
     symbol_id = add(client, headers, "BTC")
-    response = client.post("/api/trading/decisions/", json={"symbol_id": symbol_id},
-                           headers=headers)
+    response = client.post(
+        "/api/trading/decisions/", json={"symbol_id": symbol_id}, headers=headers
+    )
     assert response.status_code == 201, response.json
     body = response.json
     assert body["action"] in ("BUY", "SELL", "HOLD")
@@ -40,63 +41,16 @@ def test_decide_now_returns_an_explained_decision(client, auth, app):
         assert set(signal) >= {"value", "contribution", "label"}
     assert body["reasoning"]
     with app.app_context():
-        bar = db.session.scalars(select(Bar).where(
-            Bar.symbol_id == symbol_id, Bar.interval == "1h",
-            Bar.open_time == datetime.fromisoformat(body["bar_time"]))).one()
+        bar = db.session.scalars(
+            select(Bar).where(
+                Bar.symbol_id == symbol_id,
+                Bar.interval == "1h",
+                Bar.open_time == datetime.fromisoformat(body["bar_time"]),
+            )
+        ).one()
         # The decision's price is the close of the complete bar it used, from real history.
         assert body["price"] == bar.close
         assert bar.open_time + timedelta(hours=1) <= datetime.now(UTC)
-
-
-def test_trained_model_is_used_and_named(client, auth, app, app_env):
-    from photon.app import create_app
-    from photon.providers import get_providers
-
-    # Late start: a year of real hourly history lies before the replay cursor.
-    env = {**app_env, "PHOTON_REPLAY_START": "2021-04-01"}
-    trained_app = create_app(env)
-    trained_client = trained_app.test_client()
-    headers = {"Authorization": "Bearer " + _token(trained_client, auth)}
-    symbol_id = add(trained_client, headers, "BTC")
-    with trained_app.app_context():
-        symbol = db.session.get(Symbol, symbol_id)
-        row = decider.retrain(db.session, get_providers(), symbol)
-        assert row is not None
-        assert row.train_end < datetime.now(UTC)
-        assert row.metrics
-        version = row.version
-    response = trained_client.post("/api/trading/decisions/", json={"symbol_id": symbol_id},
-                                   headers=headers)
-    assert response.status_code == 201, response.json
-    assert response.json["model"] == "lightgbm"
-    assert response.json["model_version"] == version
-    contributions = [s["contribution"] for s in response.json["signals"].values()]
-    assert any(abs(c) > 0 for c in contributions)
-
-
-def _token(client, auth) -> str:
-    auth.client = client
-    auth.register("trainer")
-    return auth.login("trainer")["access"]
-
-
-def test_decision_is_identical_with_or_without_later_bars(app, client, auth):
-    from photon.providers import get_providers
-
-    headers = auth.headers("alice")
-    symbol_id = add(client, headers, "ETH")
-    with app.app_context():
-        user_id = db.session.scalars(select(User.id)).one()
-        # Replay bars keep their real times; its clock is the bar being formed at the cursor.
-        t = get_providers().market_now("bybit", "ETHUSDT") - timedelta(hours=30)
-        first = decider.decide_now(db.session, get_providers(), user_id, symbol_id, now=t)
-        # Bars up to now arrive (30 more hours); deciding again "at t" must not see them.
-        decider.decide_now(db.session, get_providers(), user_id, symbol_id)
-        later = db.session.scalar(select(db.func.max(Bar.open_time)))
-        assert later > first.bar_time
-        again = decider.decide_now(db.session, get_providers(), user_id, symbol_id, now=t)
-        assert (again.action, again.confidence, again.signals, again.price, again.bar_time) == (
-            first.action, first.confidence, first.signals, first.price, first.bar_time)
 
 
 def test_too_little_history_is_409_not_500(app, client, auth):
@@ -110,8 +64,9 @@ def test_too_little_history_is_409_not_500(app, client, auth):
         db.session.add(Watch(user_id=user_id, symbol_id=symbol.id))
         db.session.commit()
         symbol_id = symbol.id
-    response = client.post("/api/trading/decisions/", json={"symbol_id": symbol_id},
-                           headers=headers)
+    response = client.post(
+        "/api/trading/decisions/", json={"symbol_id": symbol_id}, headers=headers
+    )
     assert response.status_code == 409
     assert set(response.json) == ERROR_KEYS
     assert "needs 50" in response.json["message"]
@@ -121,8 +76,12 @@ def test_scoping_and_validation(client, auth):
     alice = auth.headers("alice")
     bob = auth.headers("bob")
     symbol_id = add(client, alice, "BTC")
-    assert client.post("/api/trading/decisions/", json={"symbol_id": symbol_id},
-                       headers=bob).status_code == 404
+    assert (
+        client.post(
+            "/api/trading/decisions/", json={"symbol_id": symbol_id}, headers=bob
+        ).status_code
+        == 404
+    )
     assert client.post("/api/trading/decisions/", json={}, headers=alice).status_code == 422
     made = client.post("/api/trading/decisions/", json={"symbol_id": symbol_id}, headers=alice)
     assert client.get(f"/api/trading/decisions/{made.json['id']}/", headers=bob).status_code == 404
@@ -139,15 +98,38 @@ def test_history_filters_and_statistics_with_realised_hit_rate(app, client, auth
         # Hand-made bars: +1 % over a 24-bar horizon for the first decision, -1 % for the second.
         closes = [100.0] * 25 + [101.0] + [100.0] * 23 + [99.0]
         for i, close in enumerate(closes):
-            db.session.add(Bar(symbol_id=symbol_id, interval="1h",
-                               open_time=t0 + timedelta(hours=i), open=close, high=close,
-                               low=close, close=close, volume=1.0, source="bybit"))
+            db.session.add(
+                Bar(
+                    symbol_id=symbol_id,
+                    interval="1h",
+                    open_time=t0 + timedelta(hours=i),
+                    open=close,
+                    high=close,
+                    low=close,
+                    close=close,
+                    volume=1.0,
+                    source="bybit",
+                )
+            )
         for hour, action, confidence in ((1, "BUY", 0.6), (26, "SELL", 0.8), (2, "HOLD", 0.5)):
-            db.session.add(TradingDecision(
-                user_id=user_id, symbol_id=symbol_id, action=action, confidence=confidence,
-                reasoning="test", signals={}, model="rules", model_version="rules-v1",
-                price=closes[hour], bar_time=t0 + timedelta(hours=hour), horizon_bars=24,
-                interval="1h", cost=0.004, created_at=t0 + timedelta(hours=hour)))
+            db.session.add(
+                TradingDecision(
+                    user_id=user_id,
+                    symbol_id=symbol_id,
+                    action=action,
+                    confidence=confidence,
+                    reasoning="test",
+                    signals={},
+                    model="rules",
+                    model_version="rules-v1",
+                    price=closes[hour],
+                    bar_time=t0 + timedelta(hours=hour),
+                    horizon_bars=24,
+                    interval="1h",
+                    cost=0.004,
+                    created_at=t0 + timedelta(hours=hour),
+                )
+            )
         db.session.commit()
         assert decider.score_due(db.session) == 2  # HOLD at hour 2 has no bar 24 h later yet
     stats = client.get("/api/trading/decisions/statistics/", headers=headers).json
@@ -169,8 +151,9 @@ def test_history_filters_and_statistics_with_realised_hit_rate(app, client, auth
 def test_decision_maker_queues_a_job_and_the_decision_arrives(client, auth, run_jobs):
     headers = auth.headers("alice")
     symbol_id = add(client, headers, "BTC")
-    queued = client.post("/api/trading/agents/decision-maker/", json={"symbol_id": symbol_id},
-                         headers=headers)
+    queued = client.post(
+        "/api/trading/agents/decision-maker/", json={"symbol_id": symbol_id}, headers=headers
+    )
     assert queued.status_code == 202, queued.json
     assert queued.json["job_id"]
     assert client.get("/api/trading/decisions/", headers=headers).json == []
@@ -191,48 +174,3 @@ def test_decision_maker_actions(client, auth):
         assert response.status_code == 422, body
         assert set(response.json) == ERROR_KEYS
     assert client.post(url, json={"symbol_id": 999}, headers=headers).status_code == 404
-
-
-def test_auto_decide_decides_once_per_fresh_bar(app, client, auth):
-    from photon.providers import get_providers
-
-    headers = auth.headers("alice")
-    add(client, headers, "BTC")
-    add(client, headers, "AAPL")
-    with app.app_context():
-        user_id = db.session.scalars(select(User.id)).one()
-        made, problems = decider.decide_fresh(db.session, get_providers(), user_id)
-        assert len(made) == 2 and problems == []
-        made_again, _ = decider.decide_fresh(db.session, get_providers(), user_id)
-        assert made_again == []  # no new complete bar since: no repeated decision
-
-
-def test_backtest_command_prints_figures_and_writes_the_curve(runner, tmp_path):
-    out = tmp_path / "curve.csv"
-    result = runner.invoke(args=["photon", "backtest", "GOOG", "--strategy", "sma-cross",
-                                 "--data", "bundled", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    for figure in ("Return", "Buy & hold", "Trades", "Win rate", "Sharpe", "Max drawdown",
-                   "Final equity"):
-        assert figure in result.output
-    assert out.read_text().startswith("open_time,equity")
-
-
-def test_backfill_command_resumes(runner, app):
-    first = runner.invoke(args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
-    assert first.exit_code == 0, first.output
-    assert "BTCUSDT 1h" in first.output
-    with app.app_context():
-        stored = db.session.scalar(select(db.func.count()).select_from(Bar))
-    assert 110 <= stored <= 121
-    again = runner.invoke(args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
-    assert again.exit_code == 0
-    assert "(0 new)" in again.output
-    unknown = runner.invoke(args=["photon", "backfill", "TSLA", "--days", "5"])
-    assert unknown.exit_code != 0 and "TSLA" in unknown.output
-
-
-def test_models_are_stored_with_window_and_metrics(app, client, auth):
-    # Covered in depth in tests/agents; here: the table holds what the API names.
-    with app.app_context():
-        assert db.session.scalars(select(DecisionModel)).all() == []

@@ -16,8 +16,10 @@ def test_404_and_405_use_the_error_shape(client):
 
 
 def test_post_without_trailing_slash_is_served_not_redirected(client, auth):
-    response = client.post("/api/auth/register", json={
-        "username": "carol", "email": "carol@example.com", "password": "correct-horse-9"})
+    response = client.post(
+        "/api/auth/register",
+        json={"username": "carol", "email": "carol@example.com", "password": "correct-horse-9"},
+    )
     assert response.status_code == 201
 
 
@@ -38,8 +40,7 @@ def test_unexpected_error_is_500_without_traceback_and_logged(app, client, caplo
 def test_health_reports_database_and_redis(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "redis": "ok",
-                             "data_source": "live"}
+    assert response.json == {"status": "ok", "database": "ok", "redis": "ok", "data_source": "live"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -74,6 +75,7 @@ def test_openapi_spec_and_offline_swagger_ui(client):
     html = page.get_data(as_text=True)
     assert "/api/docs/static/swagger-ui-bundle.js" in html
     assert "//" not in html.split("swagger-ui-bundle.js")[0].rsplit("src=", 1)[1].replace(
-        "/api/docs/static/", "")
+        "/api/docs/static/", ""
+    )
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
         assert client.get(f"/api/docs/static/{asset}").status_code == 200

@@ -43,7 +43,10 @@ def test_dashboard_routes_fall_back_to_its_index(app, client, tmp_path, monkeypa
     assert "id=root" in client.get("/").get_data(as_text=True)
     assert "id=root" in client.get("/chart/BTCUSDT").get_data(as_text=True)
     asset = client.get("/assets/app-1234.js")
-    assert asset.status_code == 200 and "immutable" in asset.headers.get("Cache-Control", "") \
+    assert (
+        asset.status_code == 200
+        and "immutable" in asset.headers.get("Cache-Control", "")
         or "max-age=31536000" in asset.headers.get("Cache-Control", "")
+    )
     assert client.get("/api/trading/nothing-here/").status_code == 404
     assert client.get("/api/trading/nothing-here/").json["code"] == 404

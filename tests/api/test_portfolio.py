@@ -8,7 +8,7 @@ import pytest
 from photon.agents.execution import agent as execution
 from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
-from tests.paper import factories as f
+from tests.agents.execution import factories as f
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 NOW = f.NOW
@@ -43,7 +43,11 @@ def test_decision_to_order_to_portfolio_in_both_markets(client, app, alice):
     headers, uid, btc, aapl = alice
     body = client.get(EXECUTION, headers=headers).json
     assert (body["state"], body["mode"], body["equity"], body["cash"]) == (
-        "stopped", "paper", 10_000.0, 10_000.0)
+        "stopped",
+        "paper",
+        10_000.0,
+        10_000.0,
+    )
     assert trade(app, uid, btc) is None  # not running: no order
     started = client.post(EXECUTION, json={"action": "start"}, headers=headers)
     assert started.status_code == 200 and started.json["state"] == "running"
@@ -57,10 +61,13 @@ def test_decision_to_order_to_portfolio_in_both_markets(client, app, alice):
     assert portfolio["cash"] == pytest.approx(cash)
     assert portfolio["equity"] == pytest.approx(cash + 0.009998 * 50_000.0 + 4 * 200.0)
     assert portfolio["unrealised_pnl"] == pytest.approx(
-        0.009998 * (50_000.0 - 50_010.0) + 4 * (200.0 - 200.1))
+        0.009998 * (50_000.0 - 50_010.0) + 4 * (200.0 - 200.1)
+    )
     assert portfolio["fees_paid"] == pytest.approx(btc_cost * 0.001)
     assert {p["symbol"]: p["quantity"] for p in portfolio["positions"]} == {
-        "BTCUSDT": 0.009998, "AAPL": 4.0}
+        "BTCUSDT": 0.009998,
+        "AAPL": 4.0,
+    }
     assert [o["id"] for o in portfolio["last_orders"]] == [stock, crypto]
 
     later = NOW + timedelta(hours=2)
@@ -84,8 +91,11 @@ def test_decision_to_order_to_portfolio_in_both_markets(client, app, alice):
 def test_orders_are_paginated_and_filtered(client, app, alice):
     headers, uid, btc, aapl = alice
     client.post(EXECUTION, json={"action": "start"}, headers=headers)
-    ids = [trade(app, uid, btc, at=NOW), trade(app, uid, aapl, at=NOW + timedelta(seconds=1)),
-           trade(app, uid, btc, "SELL", at=NOW + timedelta(seconds=2))]  # cool-down: rejected
+    ids = [
+        trade(app, uid, btc, at=NOW),
+        trade(app, uid, aapl, at=NOW + timedelta(seconds=1)),
+        trade(app, uid, btc, "SELL", at=NOW + timedelta(seconds=2)),
+    ]  # cool-down: rejected
     page = client.get("/api/trading/orders/?page=1&page_size=2", headers=headers)
     assert page.status_code == 200
     assert [o["id"] for o in page.json] == [ids[2], ids[1]]
@@ -113,22 +123,30 @@ def test_reset_and_configure(client, app, alice):
     headers, uid, btc, _ = alice
     client.post(EXECUTION, json={"action": "start"}, headers=headers)
     trade(app, uid, btc)
-    reset = client.post(EXECUTION, json={"action": "reset", "starting_cash": 25_000},
-                        headers=headers)
+    reset = client.post(
+        EXECUTION, json={"action": "reset", "starting_cash": 25_000}, headers=headers
+    )
     assert reset.status_code == 200, reset.json
     body = reset.json
     assert (body["cash"], body["equity"], body["starting_cash"]) == (25_000, 25_000, 25_000)
     assert body["positions"] == [] and body["last_orders"] == []
     assert body["state"] == "running"  # a reset does not stop the agent
-    configured = client.post(EXECUTION, json={"action": "configure",
-                                              "settings": {"max_positions": 3, "fee_crypto": 0}},
-                             headers=headers)
+    configured = client.post(
+        EXECUTION,
+        json={"action": "configure", "settings": {"max_positions": 3, "fee_crypto": 0}},
+        headers=headers,
+    )
     assert configured.status_code == 200
     assert configured.json["settings"]["max_positions"] == 3
     assert configured.json["settings"]["fee_crypto"] == 0
-    for bad in ({"action": "start", "starting_cash": 5}, {"action": "reset", "starting_cash": 0},
-                {"action": "configure"}, {"action": "configure", "settings": {"slippage": 2}},
-                {"action": "buy"}, {}):
+    for bad in (
+        {"action": "start", "starting_cash": 5},
+        {"action": "reset", "starting_cash": 0},
+        {"action": "configure"},
+        {"action": "configure", "settings": {"slippage": 2}},
+        {"action": "buy"},
+        {},
+    ):
         response = client.post(EXECUTION, json=bad, headers=headers)
         assert response.status_code == 422, bad
         assert set(response.json) == ERROR_KEYS
@@ -148,7 +166,10 @@ def test_users_see_only_their_own_portfolio_and_orders(client, app, auth, alice)
     assert client.get("/api/trading/orders/999999/", headers=headers).status_code == 404
     portfolio = client.get("/api/trading/portfolio/", headers=bob).json
     assert (portfolio["cash"], portfolio["positions"], portfolio["last_orders"]) == (
-        10_000.0, [], [])
+        10_000.0,
+        [],
+        [],
+    )
     assert client.get(EXECUTION, headers=bob).json["state"] == "stopped"
     # Bob's reset leaves alice's books alone.
     client.post(EXECUTION, json={"action": "reset"}, headers=bob)
@@ -156,8 +177,12 @@ def test_users_see_only_their_own_portfolio_and_orders(client, app, auth, alice)
 
 
 def test_paper_endpoints_need_auth(client):
-    for path in ("/api/trading/portfolio/", "/api/trading/orders/", "/api/trading/orders/1/",
-                 EXECUTION):
+    for path in (
+        "/api/trading/portfolio/",
+        "/api/trading/orders/",
+        "/api/trading/orders/1/",
+        EXECUTION,
+    ):
         response = client.get(path)
         assert response.status_code == 401, path
         assert set(response.json) == ERROR_KEYS
@@ -165,6 +190,10 @@ def test_paper_endpoints_need_auth(client):
 
 def test_openapi_lists_the_paper_endpoints(client):
     paths = client.get("/api/openapi.json").json["paths"]
-    for path in ("/api/trading/portfolio/", "/api/trading/orders/",
-                 "/api/trading/orders/{order_id}/", EXECUTION):
+    for path in (
+        "/api/trading/portfolio/",
+        "/api/trading/orders/",
+        "/api/trading/orders/{order_id}/",
+        EXECUTION,
+    ):
         assert path in paths, path

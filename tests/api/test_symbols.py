@@ -21,7 +21,10 @@ def test_detection_and_normalisation(client, auth):
         assert response.status_code == 201, (raw, response.json)
         body = response.json
         assert (body["symbol"], body["asset_class"], body["source"]) == (
-            ticker, asset_class, source)
+            ticker,
+            asset_class,
+            source,
+        )
 
 
 def test_same_pair_spelled_differently_is_not_duplicated(client, auth):

@@ -4,17 +4,22 @@ goes to a documented, git-ignored place, and every command explains itself in ``
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from photon.app import create_app
 from photon.cli import photon_cli
+from photon.extensions import db
+from photon.models import Bar
 
 
 def test_backtest_auto_falls_back_to_bundled_history_when_the_provider_is_unreachable(
-        app_env, redis_client, tmp_path):
+    app_env, redis_client, tmp_path
+):
     app = create_app({**app_env, "PHOTON_YAHOO_URL": "http://127.0.0.1:9"})
     app.instance_path = str(tmp_path)
     result = app.test_cli_runner().invoke(
-        args=["photon", "backtest", "GOOG", "--strategy", "sma-cross"])
+        args=["photon", "backtest", "GOOG", "--strategy", "sma-cross"]
+    )
     assert result.exit_code == 0, result.output
     fallback = [line for line in result.output.splitlines() if "bundled history instead" in line]
     assert len(fallback) == 1 and "yahoo is unavailable" in fallback[0]
@@ -28,7 +33,8 @@ def test_backtest_auto_falls_back_to_bundled_history_when_the_provider_is_unreac
 def test_backfill_in_replay_says_why_it_stored_less_than_asked(app_env, redis_client):
     app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay"})
     result = app.test_cli_runner().invoke(
-        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "365"])
+        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "365"]
+    )
     assert result.exit_code == 0, result.output
     assert "Stored less than asked" in result.output
     assert "replay serves only the bundled BTCUSDT history" in result.output
@@ -37,7 +43,8 @@ def test_backfill_in_replay_says_why_it_stored_less_than_asked(app_env, redis_cl
 def test_backfill_asked_within_the_history_reports_no_shortfall(app_env, redis_client):
     app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay"})
     result = app.test_cli_runner().invoke(
-        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
+        args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"]
+    )
     assert result.exit_code == 0, result.output
     assert "Stored less" not in result.output
 
@@ -52,3 +59,61 @@ def test_every_command_has_useful_help(runner, command):
     for option in photon_cli.commands[command].params:
         if option.param_type_name == "option":
             assert option.help, f"{command} {option.opts[0]} has no help text"
+
+
+def test_backtest_command_prints_figures_and_writes_the_curve(runner, tmp_path):
+    out = tmp_path / "curve.csv"
+    result = runner.invoke(
+        args=[
+            "photon",
+            "backtest",
+            "GOOG",
+            "--strategy",
+            "sma-cross",
+            "--data",
+            "bundled",
+            "--out",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    for figure in (
+        "Return",
+        "Buy & hold",
+        "Trades",
+        "Win rate",
+        "Sharpe",
+        "Max drawdown",
+        "Final equity",
+    ):
+        assert figure in result.output
+    assert out.read_text().startswith("open_time,equity")
+
+
+@pytest.fixture
+def replay_app(app_env, redis_client):
+    """The ``app`` fixture's database, served by the replay source."""
+    app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay", "PHOTON_REPLAY_TICK": "60"})
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_backfill_command_resumes(replay_app):
+    app, runner = replay_app, replay_app.test_cli_runner()
+    first = runner.invoke(args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
+    assert first.exit_code == 0, first.output
+    assert "BTCUSDT 1h" in first.output
+    with app.app_context():
+        stored = db.session.scalar(select(db.func.count()).select_from(Bar))
+    assert 110 <= stored <= 121
+    again = runner.invoke(args=["photon", "backfill", "BTC", "--interval", "1h", "--days", "5"])
+    assert again.exit_code == 0
+    assert "(0 new)" in again.output
+    unknown = runner.invoke(args=["photon", "backfill", "TSLA", "--days", "5"])
+    assert unknown.exit_code != 0 and "TSLA" in unknown.output

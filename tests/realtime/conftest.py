@@ -72,11 +72,15 @@ class LiveServer:
     def user(self, *symbols: str, prefix: str = "user") -> User:
         """Register and log in a new user, who then watches ``symbols``."""
         username = unique_name(prefix)
-        registered = self.api("POST", "/api/auth/register/", json={
-            "username": username, "email": f"{username}@example.com", "password": PASSWORD})
+        registered = self.api(
+            "POST",
+            "/api/auth/register/",
+            json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        )
         assert registered.status_code == 201, registered.text
-        tokens = self.api("POST", "/api/auth/login/",
-                          json={"username": username, "password": PASSWORD})
+        tokens = self.api(
+            "POST", "/api/auth/login/", json={"username": username, "password": PASSWORD}
+        )
         assert tokens.status_code == 200, tokens.text
         body = tokens.json()
         user = User(registered.json()["id"], username, body["access"], body["refresh"])
@@ -100,8 +104,9 @@ def _wait_healthy(proc: subprocess.Popen, url: str, log_path: Path) -> None:
         except requests.RequestException:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"wsgi.py not healthy after {START_TIMEOUT}s:\n"
-                               f"{log_path.read_text()}")
+            raise RuntimeError(
+                f"wsgi.py not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}"
+            )
         time.sleep(0.1)
 
 
@@ -126,8 +131,14 @@ def live_server(env: dict[str, str], log_dir: Path, **extra: str) -> Iterator[Li
     log_path = log_dir / f"wsgi-{port}.log"
     with open(log_path, "w") as log:
         # Its own session, so teardown reaches anything it started and nothing else.
-        proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=full, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "wsgi.py"],
+            cwd=ROOT,
+            env=full,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(proc, url, log_path)
@@ -137,8 +148,15 @@ def live_server(env: dict[str, str], log_dir: Path, **extra: str) -> Iterator[Li
 
 
 def server_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
-    return _env(database_url, redis_url, PHOTON_DATA_SOURCE="replay", PHOTON_ASYNC_MODE="eventlet",
-                PHOTON_MONITOR_INTERVAL="60", PHOTON_REPLAY_TICK="60", **extra)
+    return _env(
+        database_url,
+        redis_url,
+        PHOTON_DATA_SOURCE="replay",
+        PHOTON_ASYNC_MODE="eventlet",
+        PHOTON_MONITOR_INTERVAL="60",
+        PHOTON_REPLAY_TICK="60",
+        **extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +178,7 @@ def live_pg(database_urls, redis_url, tmp_path_factory) -> Iterator[LiveServer]:
 
 
 # --- jobs, run for real in this process against the server's database and Redis --------------
+
 
 class Jobs:
     def __init__(self, connection):
@@ -188,8 +207,8 @@ class Jobs:
 
 @pytest.fixture
 def jobs(live, redis_client, monkeypatch) -> Iterator[Jobs]:
-    """Point ``photon.tasks.context`` at the live server's database and Redis (Redis db 15 is flushed
-    for each test by ``redis_client``, so no other test's jobs are waiting)."""
+    """Install, for jobs run here, an app on the live server's database and Redis (Redis db 15
+    is flushed for each test by ``redis_client``, so no other test's jobs are waiting)."""
     yield from _jobs(live, redis_client, monkeypatch)
 
 
@@ -204,6 +223,7 @@ def _jobs(server: LiveServer, redis_client, monkeypatch) -> Iterator[Jobs]:
 
 
 # --- Socket.IO clients that record what reaches them -------------------------------------------
+
 
 class Listener:
     """A python-socketio client that records every server event it receives."""
@@ -231,15 +251,19 @@ class Listener:
         self.connect_errors.append(data)
 
     def connect(self, auth=None) -> Listener:
-        self.sio.connect(self.server.url, auth=auth, transports=self.transports,
-                         wait_timeout=10)
+        self.sio.connect(self.server.url, auth=auth, transports=self.transports, wait_timeout=10)
         return self
 
     def call(self, event: str, data) -> dict:
         return self.sio.call(event, data, timeout=10)
 
-    def wait_for(self, name: str, predicate: Callable = lambda _p: True,
-                 timeout: float = 10.0, count: int = 1) -> list:
+    def wait_for(
+        self,
+        name: str,
+        predicate: Callable = lambda _p: True,
+        timeout: float = 10.0,
+        count: int = 1,
+    ) -> list:
         """Wait until ``count`` ``name`` events match ``predicate``; return the matches."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -251,7 +275,8 @@ class Listener:
                 if left <= 0:
                     raise AssertionError(
                         f"{len(matches)}/{count} matching {name!r} events after {timeout}s; "
-                        f"received: {dict(self.events)}")
+                        f"received: {dict(self.events)}"
+                    )
                 self._changed.wait(left)
 
     def received(self, name: str, predicate: Callable = lambda _p: True) -> list:

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 
 from photon.realtime.events import QUOTE, emit, symbol_room
 
+# These tests start a real web process.
+pytestmark = pytest.mark.slow
+
 DEADLINE = 0.5  # seconds from emit to arrival while the request is blocked
 HOLD = 1.5  # seconds the table stays locked
 
@@ -23,7 +26,8 @@ def test_quotes_flow_while_a_request_waits_on_a_locked_table(db_backend, live_pg
     assert client.call("subscribe", {"symbols": ["BTC"]})["joined"] == ["BTCUSDT"]
 
     engine = sa.create_engine(
-        live_pg.env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg2://"))
+        live_pg.env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg2://")
+    )
     slow: dict = {}
 
     def list_symbols() -> None:
@@ -44,8 +48,12 @@ def test_quotes_flow_while_a_request_waits_on_a_locked_table(db_backend, live_pg
             delays = []
             for n in range(6):
                 sent = time.monotonic()
-                emit(QUOTE, {"symbol": "BTCUSDT", "price": 1.0 + n, "n": n, "source": "test"},
-                     symbol_room("BTCUSDT"), redis_url=redis_url)
+                emit(
+                    QUOTE,
+                    {"symbol": "BTCUSDT", "price": 1.0 + n, "n": n, "source": "test"},
+                    symbol_room("BTCUSDT"),
+                    redis_url=redis_url,
+                )
                 client.wait_for(QUOTE, lambda p, n=n: p.get("n") == n, timeout=DEADLINE)
                 delays.append(time.monotonic() - sent)
                 time.sleep(0.15)
@@ -70,9 +78,11 @@ def test_quotes_flow_while_a_request_waits_on_a_locked_table(db_backend, live_pg
 def _waiting(conn) -> int:
     """Sessions waiting for a lock on ``watches`` (pg_locks, unlike pg_stat_activity, is not
     frozen for the length of our transaction)."""
-    return conn.execute(sa.text(
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'watches'::regclass"
-    )).scalar()
+    return conn.execute(
+        sa.text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'watches'::regclass"
+        )
+    ).scalar()
 
 
 def _wait_until_blocked(conn, timeout: float = 10.0) -> None:

@@ -17,6 +17,9 @@ import socketio
 
 from photon.realtime.events import AGENT_STATUS, QUOTE, emit, user_room
 
+# These tests start a real web process.
+pytestmark = pytest.mark.slow
+
 QUOTE_KEYS = {"symbol", "price", "change", "change_pct", "volume", "ts", "source"}
 QUIET = 0.7  # seconds to wait for an event that must not come
 README_CLIENT = Path(__file__).with_name("readme_client.py")
@@ -24,13 +27,15 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def start_monitor(live, user) -> dict:
-    response = live.api("POST", "/api/trading/agents/market-monitor/", user,
-                        json={"action": "start"})
+    response = live.api(
+        "POST", "/api/trading/agents/market-monitor/", user, json={"action": "start"}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 # --- connect: an access token is required -----------------------------------------------------
+
 
 def test_connect_with_an_access_token_is_accepted(live, listeners):
     user = live.user()
@@ -45,14 +50,17 @@ def test_connect_with_polling_then_upgrade_is_accepted(live, listeners):
     assert client.sio.connected
 
 
-@pytest.mark.parametrize("auth, reason", [
-    (None, "Authentication required"),
-    ({}, "Authentication required"),
-    ({"token": ""}, "Authentication required"),
-    ({"token": 42}, "Authentication required"),
-    ({"token": "not-a-jwt"}, "Invalid token"),
-    ({"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"}, "Invalid token"),
-])
+@pytest.mark.parametrize(
+    "auth, reason",
+    [
+        (None, "Authentication required"),
+        ({}, "Authentication required"),
+        ({"token": ""}, "Authentication required"),
+        ({"token": 42}, "Authentication required"),
+        ({"token": "not-a-jwt"}, "Invalid token"),
+        ({"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"}, "Invalid token"),
+    ],
+)
 def test_connect_without_a_valid_token_is_refused(live, listeners, auth, reason):
     client = listeners(live)
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -96,6 +104,7 @@ def test_connect_with_a_revoked_token_is_refused(live, listeners):
 
 # --- rooms: a user's events reach that user only ----------------------------------------------
 
+
 def test_agent_status_reaches_its_user_only(live, jobs, listeners):
     alice, bob = live.user("BTC", prefix="alice"), live.user("BTC", prefix="bob")
     a = listeners(live).connect({"token": alice.access})
@@ -120,9 +129,18 @@ def test_an_event_queued_for_one_user_never_reaches_another(live, listeners):
     b = listeners(live).connect({"token": bob.access})
     redis_url = live.env["REDIS_URL"]
     for n in range(3):
-        emit(AGENT_STATUS, {"agent": "market-monitor", "state": "running", "n": n,
-                            "last_run_at": None, "last_error": None},
-             user_room(bob.id), redis_url=redis_url)
+        emit(
+            AGENT_STATUS,
+            {
+                "agent": "market-monitor",
+                "state": "running",
+                "n": n,
+                "last_run_at": None,
+                "last_error": None,
+            },
+            user_room(bob.id),
+            redis_url=redis_url,
+        )
     got = b.wait_for(AGENT_STATUS, lambda p: p.get("n") is not None, count=3)
     assert [p["n"] for p in got] == [0, 1, 2]
     time.sleep(QUIET)
@@ -133,13 +151,18 @@ def test_two_clients_of_one_user_both_receive_its_events(live, listeners):
     alice = live.user(prefix="alice")
     first = listeners(live).connect({"token": alice.access})
     second = listeners(live).connect({"token": alice.access})
-    emit(AGENT_STATUS, {"agent": "execution", "state": "stopped", "last_run_at": None,
-                        "last_error": None}, user_room(alice.id), redis_url=live.env["REDIS_URL"])
+    emit(
+        AGENT_STATUS,
+        {"agent": "execution", "state": "stopped", "last_run_at": None, "last_error": None},
+        user_room(alice.id),
+        redis_url=live.env["REDIS_URL"],
+    )
     for client in (first, second):
         client.wait_for(AGENT_STATUS, lambda p: p["agent"] == "execution")
 
 
 # --- subscriptions: own symbols only ----------------------------------------------------------
+
 
 def test_subscribe_refuses_symbols_you_do_not_watch(live, listeners):
     user = live.user("BTC")
@@ -193,11 +216,14 @@ def test_subscribe_unsubscribe_and_quotes(live, jobs, listeners):
 
 # --- end to end -------------------------------------------------------------------------------
 
+
 def test_end_to_end_quotes_from_two_monitor_cycles(live, jobs, listeners):
     user = live.user("BTC", "AAPL")
     client = listeners(live).connect({"token": user.access})
     assert client.call("subscribe", {"symbols": ["BTC", "AAPL"]}) == {
-        "joined": ["BTCUSDT", "AAPL"], "refused": {}}
+        "joined": ["BTCUSDT", "AAPL"],
+        "refused": {},
+    }
 
     started = start_monitor(live, user)
     assert started["state"] == "running" and started["job_id"]
@@ -225,19 +251,28 @@ def test_end_to_end_quotes_from_two_monitor_cycles(live, jobs, listeners):
 
 # --- the README's client ----------------------------------------------------------------------
 
+
 def _lines(stream, into: queue.Queue) -> None:
     for line in stream:
         into.put(line.rstrip("\n"))
 
 
 def test_readme_client_prints_live_quotes(live, jobs):
-    code = [line for line in README_CLIENT.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    code = [
+        line
+        for line in README_CLIENT.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert len(code) <= 10, "the README snippet must stay short"
     user = live.user("BTC", "AAPL")
     env = {**os.environ, "TOKEN": user.access, "PHOTON_URL": live.url, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(README_CLIENT)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(README_CLIENT)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
     seen: list[str] = []

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,24 +60,47 @@ def completed_until(now: datetime, interval: str) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
 
 
+def frame_from_rows(rows: list[tuple]) -> pd.DataFrame:
+    """A bars frame from ``store.bars.windows`` rows (``OHLCV`` tuples, oldest first)."""
+    columns = dict(zip(stored.OHLCV, zip(*rows, strict=True), strict=True))
+    return pd.DataFrame(
+        {
+            "open_time": pd.DatetimeIndex(columns["open_time"]).tz_convert("UTC"),
+            **{name: np.array(columns[name], dtype=np.float64) for name in stored.OHLCV[1:]},
+        }
+    )
+
+
 def frame(rows: list[Bar]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "open_time": pd.to_datetime([b.open_time for b in rows], utc=True),
-        "open": [b.open for b in rows], "high": [b.high for b in rows],
-        "low": [b.low for b in rows], "close": [b.close for b in rows],
-        "volume": [b.volume for b in rows],
-    })
+    return pd.DataFrame(
+        {
+            "open_time": pd.to_datetime([b.open_time for b in rows], utc=True),
+            "open": [b.open for b in rows],
+            "high": [b.high for b in rows],
+            "low": [b.low for b in rows],
+            "close": [b.close for b in rows],
+            "volume": [b.volume for b in rows],
+        }
+    )
 
 
-def refresh_bars(session: Session, providers: Providers, symbol: Symbol, count: int,
-                 now: datetime) -> ProviderError | None:
+def refresh_bars(
+    session: Session, providers: Providers, symbol: Symbol, count: int, now: datetime
+) -> ProviderError | None:
     """Back-fill the last ``count`` complete bars; a provider fault is returned, not raised, so
     the caller can still work from what is stored."""
     interval = decision_interval(symbol)
     end = completed_until(now, interval)
     try:
-        backfill(session, providers.for_source(symbol.source), symbol, interval,
-                 end - bars(interval, count), end, memo=providers.memo)
+        backfill(
+            session,
+            providers.for_source(symbol.source),
+            symbol,
+            interval,
+            end - bars(interval, count),
+            end,
+            memo=providers.memo,
+        )
     except ProviderError as exc:
         session.rollback()
         log.warning("bars for %s not refreshed: %s", symbol.ticker, exc)
@@ -84,22 +108,29 @@ def refresh_bars(session: Session, providers: Providers, symbol: Symbol, count: 
     return None
 
 
-def decide_now(session: Session, providers: Providers, user_id: int, symbol_id: int,
-               now: datetime | None = None) -> TradingDecision:
+def decide_now(
+    session: Session,
+    providers: Providers,
+    user_id: int,
+    symbol_id: int,
+    now: datetime | None = None,
+) -> TradingDecision:
     """Decide now for one watched symbol at ``now`` (default: the market's now) and store it;
     ``Conflict`` when it has too few complete bars."""
     symbol = watchlist.watched_symbol(session, user_id, symbol_id)
     now = now or providers.market_now(symbol.source, symbol.ticker)
     fault = refresh_bars(session, providers, symbol, DECIDE_LOOKBACK, now)
-    made, problems = decide_stored(session, user_id, [symbol], {symbol.id: now},
-                                   {symbol.id: fault} if fault else None)
+    made, problems = decide_stored(
+        session, user_id, [symbol], {symbol.id: now}, {symbol.id: fault} if fault else None
+    )
     if problems:
         raise problems[symbol.id]
     return made[0]
 
 
-def decide_fresh(session: Session, providers: Providers, user_id: int,
-                 now: datetime | None = None) -> tuple[list[TradingDecision], list[str]]:
+def decide_fresh(
+    session: Session, providers: Providers, user_id: int, now: datetime | None = None
+) -> tuple[list[TradingDecision], list[str]]:
     """Decide for each watched symbol whose newest complete bar has no decision yet."""
     symbols = watchlist.watched_symbols(session, user_id)
     nows, faults = {}, {}
@@ -108,8 +139,9 @@ def decide_fresh(session: Session, providers: Providers, user_id: int,
         fault = refresh_bars(session, providers, symbol, DECIDE_LOOKBACK, nows[symbol.id])
         if fault:
             faults[symbol.id] = fault
-    newest = {s.id: at for s in symbols
-              if (at := newest_complete_bar(session, s, nows[s.id])) is not None}
+    newest = {
+        s.id: at for s in symbols if (at := newest_complete_bar(session, s, nows[s.id])) is not None
+    }
     # Decided on this very bar already: deciding again would repeat it. (Not "on a later bar":
     # a replay that wraps, or starts again, brings earlier bars back.)
     done = decisions.decided_bars(session, user_id, newest)
@@ -119,9 +151,13 @@ def decide_fresh(session: Session, providers: Providers, user_id: int,
     return made, [f"{by_id[i]}: {exc.message}" for i, exc in problems.items()]
 
 
-def decide_stored(session: Session, user_id: int, symbols: Iterable[Symbol],
-                  nows: dict[int, datetime], faults: dict[int, ProviderError] | None = None
-                  ) -> tuple[list[TradingDecision], dict[int, PhotonError]]:
+def decide_stored(
+    session: Session,
+    user_id: int,
+    symbols: Iterable[Symbol],
+    nows: dict[int, datetime],
+    faults: dict[int, ProviderError] | None = None,
+) -> tuple[list[TradingDecision], dict[int, PhotonError]]:
     """From stored bars to stored decisions, batched, for ``symbols`` at their ``nows``.
 
     Returns the decisions made (committed) and, per symbol that could not be decided, why.
@@ -135,7 +171,7 @@ def decide_stored(session: Session, user_id: int, symbols: Iterable[Symbol],
     problems: dict[int, PhotonError] = {}
     for (interval, end), group in groups.items():
         windows = stored.windows(session, [s.id for s in group], interval, end, WINDOW)
-        frames, models, ready = {}, {}, []
+        ready = []
         for symbol in group:
             rows = windows[symbol.id]
             if len(rows) < MIN_BARS:
@@ -144,28 +180,50 @@ def decide_stored(session: Session, user_id: int, symbols: Iterable[Symbol],
                 problems[symbol.id] = Conflict(
                     f"{symbol.ticker} has {len(rows)} complete {interval} bars; a decision "
                     f"needs {MIN_BARS}{why}",
-                    errors={"bars": [len(rows)], "min_bars": [MIN_BARS]})
+                    errors={"bars": [len(rows)], "min_bars": [MIN_BARS]},
+                )
                 continue
             ready.append(symbol)
-            frames[symbol.ticker] = frame(rows)
-            row = decisions.latest_model(session, symbol.id, interval, rows[-1].open_time)
-            models[symbol.ticker] = TrainedModel.from_bytes(row.blob) if row else None
+        frames = {s.ticker: frame_from_rows(windows[s.id]) for s in ready}
+        # The newest model trained before each symbol's last bar: no lookahead.
+        stored_models = decisions.latest_models(
+            session, interval, {s.id: windows[s.id][-1][0] for s in ready}
+        )
+        models = {
+            s.ticker: TrainedModel.from_bytes(stored_models[s.id].blob)
+            if s.id in stored_models
+            else None
+            for s in ready
+        }
         results = decide_many(frames, models, costs=COST)
         for symbol in ready:
             result = results[symbol.ticker]
             if isinstance(result, PhotonError):
                 problems[symbol.id] = result
                 continue
-            made.append(TradingDecision(
-                user_id=user_id, symbol_id=symbol.id, action=result.action,
-                confidence=result.confidence, reasoning=result.reasoning,
-                signals=result.to_dict()["signals"], model=result.model,
-                model_version=result.version, price=result.price, bar_time=result.bar_time,
-                # A model carries the horizon it was trained for; rules are scored on the
-                # interval's.
-                horizon_bars=result.horizon if models[symbol.ticker] else HORIZON_BARS[interval],
-                interval=interval, cost=result.cost, created_at=utcnow(), symbol=symbol,
-            ))
+            made.append(
+                TradingDecision(
+                    user_id=user_id,
+                    symbol_id=symbol.id,
+                    action=result.action,
+                    confidence=result.confidence,
+                    reasoning=result.reasoning,
+                    signals=result.signals,
+                    model=result.model,
+                    model_version=result.version,
+                    price=result.price,
+                    bar_time=result.bar_time,
+                    # A model carries the horizon it was trained for; rules are scored on the
+                    # interval's.
+                    horizon_bars=result.horizon
+                    if models[symbol.ticker]
+                    else HORIZON_BARS[interval],
+                    interval=interval,
+                    cost=result.cost,
+                    created_at=utcnow(),
+                    symbol=symbol,
+                )
+            )
     session.add_all(made)
     session.commit()
     return made, problems
@@ -174,8 +232,9 @@ def decide_stored(session: Session, user_id: int, symbols: Iterable[Symbol],
 def newest_complete_bar(session: Session, symbol: Symbol, now: datetime) -> datetime | None:
     """Open time of the newest stored complete bar of ``symbol``'s decision interval."""
     interval = decision_interval(symbol)
-    newest = stored.stored_bars(session, symbol.id, interval,
-                                end=completed_until(now, interval), limit=1)
+    newest = stored.stored_bars(
+        session, symbol.id, interval, end=completed_until(now, interval), limit=1
+    )
     return newest[0].open_time if newest else None
 
 
@@ -187,12 +246,12 @@ def training_due(session: Session, symbol: Symbol, now: datetime) -> bool:
     if newest is None:
         return False
     model = decisions.latest_model(session, symbol.id, interval, newest)
-    return model is None or newest - model.train_end >= bars(interval,
-                                                              RETRAIN_EVERY_BARS[interval])
+    return model is None or newest - model.train_end >= bars(interval, RETRAIN_EVERY_BARS[interval])
 
 
-def retrain(session: Session, providers: Providers, symbol: Symbol,
-            now: datetime | None = None) -> DecisionModel | None:
+def retrain(
+    session: Session, providers: Providers, symbol: Symbol, now: datetime | None = None
+) -> DecisionModel | None:
     """Train on every complete stored bar (back-filled first); None when there is too little
     history."""
     now = now or providers.market_now(symbol.source, symbol.ticker)
@@ -211,9 +270,14 @@ def retrain(session: Session, providers: Providers, symbol: Symbol,
     if existing:
         return existing
     row = DecisionModel(
-        symbol_id=symbol.id, interval=interval, name=trained.name, version=trained.version,
-        train_start=trained.train_start, train_end=trained.train_end,
-        metrics=trained.metrics, blob=trained.to_bytes(),
+        symbol_id=symbol.id,
+        interval=interval,
+        name=trained.name,
+        version=trained.version,
+        train_start=trained.train_start,
+        train_end=trained.train_end,
+        metrics=trained.metrics,
+        blob=trained.to_bytes(),
     )
     session.add(row)
     session.commit()
@@ -228,8 +292,14 @@ def score_due(session: Session, limit: int = 1000) -> int:
         horizon = decision.horizon_bars or HORIZON_BARS[interval]
         target = decision.bar_time + bars(interval, horizon)
         after = session.scalars(
-            select(Bar).where(Bar.symbol_id == decision.symbol_id, Bar.interval == interval,
-                              Bar.open_time >= target).order_by(Bar.open_time).limit(1)
+            select(Bar)
+            .where(
+                Bar.symbol_id == decision.symbol_id,
+                Bar.interval == interval,
+                Bar.open_time >= target,
+            )
+            .order_by(Bar.open_time)
+            .limit(1)
         ).first()
         if after is None:
             continue

@@ -1,4 +1,4 @@
-"""BUY / Action.SELL / Action.HOLD with reasons, from bars and (when there is one) a trained model.
+"""BUY / SELL / HOLD with reasons, from bars and (when there is one) a trained model.
 
 No lookahead by construction: ``decide`` cuts the frame at ``at`` before anything else and then
 reads only the last ``WINDOW`` bars of what is left, so bars after ``at`` cannot change a single
@@ -158,7 +158,7 @@ def _decide_rows(
         acts, conf = rules.actions(score), rules.confidence(score)
         cost = COST if costs is None else costs
         heads = [
-            f"rules ensemble score {s:+.2f} (Action.BUY at >= +{rules.THRESHOLD:.2f}, "
+            f"rules ensemble score {s:+.2f} (BUY at >= +{rules.THRESHOLD:.2f}, "
             f"SELL at <= -{rules.THRESHOLD:.2f})"
             for s in score
         ]
@@ -191,13 +191,13 @@ def _model_headline(model: TrainedModel, probs: dict[str, float], action: int) -
     edge = probs["up"] - probs["down"]
     buy, sell = model.thresholds.buy, model.thresholds.sell
     if action == 1 and buy is not None:
-        rule = f"edge {edge:+.2f} >= Action.BUY threshold +{buy:.2f}"
+        rule = f"edge {edge:+.2f} >= BUY threshold +{buy:.2f}"
     elif action == -1 and sell is not None:
-        rule = f"edge {edge:+.2f} <= Action.SELL threshold -{sell:.2f}"
+        rule = f"edge {edge:+.2f} <= SELL threshold -{sell:.2f}"
     else:
         buy_text = "off (no edge in calibration)" if buy is None else f">= +{buy:.2f}"
         sell_text = "off (no edge in calibration)" if sell is None else f"<= -{sell:.2f}"
-        rule = f"edge {edge:+.2f} inside the thresholds (Action.BUY {buy_text}, Action.SELL {sell_text})"
+        rule = f"edge {edge:+.2f} inside the thresholds (BUY {buy_text}, SELL {sell_text})"
     return (
         f"P(up > {model.cost:.2%} in {model.horizon} bars)={probs['up']:.2f}, "
         f"P(down)={probs['down']:.2f}, P(inside)={probs['flat']:.2f}; {rule}"

@@ -1,7 +1,7 @@
 """Was a decision right? Used by the scheduled hit-rate job once the horizon has passed.
 
-The rule mirrors the model's labels: Action.BUY is right when the move beat the round-trip cost, Action.SELL when
-it lost more than the cost, Action.HOLD when the move stayed inside the band (by default the cost too).
+The rule mirrors the model's labels: BUY is right when the move beat the round-trip cost, SELL when
+it lost more than the cost, HOLD when the move stayed inside the band (by default the cost too).
 """
 
 from __future__ import annotations

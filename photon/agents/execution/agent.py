@@ -1,4 +1,4 @@
-"""Execution agent: turns Action.BUY/Action.SELL decisions into paper orders against a simulated portfolio.
+"""Execution agent: turns BUY/SELL decisions into paper orders against a simulated portfolio.
 
 **No code path here, or anywhere in Photon, sends an order to an exchange.** An order fills at
 the latest *stored* quote, with fees and slippage, after the risk checks; a refused order is
@@ -8,11 +8,11 @@ One decision makes at most one order. The whole fill (order row, position, cash,
 is one transaction taken under a lock on the user's portfolio row: ``SELECT ... FOR UPDATE`` on
 PostgreSQL, and on SQLite an immediate write, which takes its one database-wide write lock. The
 unique ``paper_orders.decision_id`` is the last guard: a rerun, a second worker or a worker
-killed halfway all end with one order. The arithmetic lives in ``photon.agents.execution.settings``; the money
-identity it keeps is ``photon.agents.execution.fills.money_gap``.
+killed halfway all end with one order. The arithmetic lives in ``fills`` and ``risk``; the money
+identity it keeps is ``fills.money_gap``.
 
 Choices: the portfolio is in USD and quotes in USDT/USDC count as USD; other currencies are
-rejected (no FX source). A Action.SELL closes the whole position; nothing is ever shorted. When the daily
+rejected (no FX source). A SELL closes the whole position; nothing is ever shorted. When the daily
 loss limit is hit, BUYs stop until the next UTC midnight (SELLs, which only reduce risk, still
 fill); the agent stays ``running`` with ``last_error`` saying it is halted and
 ``counters.halted_until`` saying until when.
@@ -49,16 +49,20 @@ def _lock(session: Session, user_id: int) -> Portfolio:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite ignores FOR UPDATE and reads outside a transaction; writing first takes the
         # database's write lock now, so no other writer can change cash between read and write.
-        session.execute(update(Portfolio).where(Portfolio.user_id == user_id)
-                        .values(updated_at=utcnow()))
+        session.execute(
+            update(Portfolio).where(Portfolio.user_id == user_id).values(updated_at=utcnow())
+        )
     return session.scalars(
-        select(Portfolio).where(Portfolio.user_id == user_id).with_for_update()
+        select(Portfolio)
+        .where(Portfolio.user_id == user_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
 
-def execute(session: Session, decision_id: int, settings: PaperSettings,
-            now: datetime | None = None) -> Outcome:
+def execute(
+    session: Session, decision_id: int, settings: PaperSettings, now: datetime | None = None
+) -> Outcome:
     """The decision's paper order, filled or rejected, stored and committed, and whether this
     call created it (jobs announce only then).
 
@@ -84,13 +88,17 @@ def execute(session: Session, decision_id: int, settings: PaperSettings,
     # Under the lock, the checks that count: a rerun, a stop or a reset may have just happened.
     session.refresh(status)
     existing = orders.for_decision(session, decision_id)
-    if (existing is not None or status.state not in ACTIVE_STATES
-            or (portfolio.reset_at and decision.created_at < portfolio.reset_at)):
+    if (
+        existing is not None
+        or status.state not in ACTIVE_STATES
+        or (portfolio.reset_at and decision.created_at < portfolio.reset_at)
+    ):
         session.rollback()
         return Outcome(existing, False)
     try:
-        order, halt_reason = _fill_or_reject(session, portfolio, decision,
-                                             books.effective_settings(portfolio, settings), now)
+        order, halt_reason = _fill_or_reject(
+            session, portfolio, decision, books.effective_settings(portfolio, settings), now
+        )
         _record(status, order, portfolio, halt_reason, now)
         session.commit()
     except IntegrityError:
@@ -123,22 +131,41 @@ class _Fill:
         return self.decision.symbol.ticker
 
 
-def _fill_or_reject(session: Session, portfolio: Portfolio, decision: TradingDecision,
-                    cfg: PaperSettings, now: datetime) -> tuple[PaperOrder, str | None]:
+def _fill_or_reject(
+    session: Session,
+    portfolio: Portfolio,
+    decision: TradingDecision,
+    cfg: PaperSettings,
+    now: datetime,
+) -> tuple[PaperOrder, str | None]:
     """Build the order and apply it; returns it with the daily-loss reason if that tripped."""
     symbol = decision.symbol
     quote = quotes.latest_quote(session, symbol.id)
     positions = list(session.scalars(select(Position).where(Position.user_id == decision.user_id)))
     marks = quotes.latest(session, [p.symbol_id for p in positions])
-    fill = _Fill(session, portfolio, decision, cfg, now, positions,
-                 next((p for p in positions if p.symbol_id == symbol.id), None),
-                 portfolio.cash + sum(p.quantity * books.mark(p, marks) for p in positions))
+    fill = _Fill(
+        session,
+        portfolio,
+        decision,
+        cfg,
+        now,
+        positions,
+        next((p for p in positions if p.symbol_id == symbol.id), None),
+        portfolio.cash + sum(p.quantity * books.mark(p, marks) for p in positions),
+    )
     _roll_day(fill)
 
     order = PaperOrder(
-        user_id=decision.user_id, symbol_id=symbol.id, decision_id=decision.id,
-        side=decision.action, status=OrderStatus.REJECTED, quantity=0.0, fee=0.0, created_at=now,
-        quote_price=quote.price if quote else None, quote_ts=quote.ts if quote else None,
+        user_id=decision.user_id,
+        symbol_id=symbol.id,
+        decision_id=decision.id,
+        side=decision.action,
+        status=OrderStatus.REJECTED,
+        quantity=0.0,
+        fee=0.0,
+        created_at=now,
+        quote_price=quote.price if quote else None,
+        quote_ts=quote.ts if quote else None,
     )
     reason = (
         risk.tradeable(symbol.asset_class, symbol.ticker)
@@ -146,8 +173,7 @@ def _fill_or_reject(session: Session, portfolio: Portfolio, decision: TradingDec
         or risk.currency((quote.currency if quote else None) or symbol.currency, symbol.ticker)
     )
     if reason is None and quote is not None:
-        order.price = fills.fill_price(order.side, quote.price, quote.bid, quote.ask,
-                                       cfg.slippage)
+        order.price = fills.fill_price(order.side, quote.price, quote.bid, quote.ask, cfg.slippage)
         rate = fills.fee_rate(symbol.asset_class, cfg)
         if order.side == Action.BUY:
             reason = _buy(fill, order, quote.price, rate)
@@ -170,8 +196,9 @@ def _roll_day(fill: _Fill) -> None:
     if portfolio.halted_until is not None and now >= portfolio.halted_until:
         portfolio.halted_until = None
     if portfolio.halted_until is None:
-        fill.halt_reason = risk.daily_loss(portfolio.day_start_equity, fill.equity,
-                                           fill.cfg.daily_loss_pct)
+        fill.halt_reason = risk.daily_loss(
+            portfolio.day_start_equity, fill.equity, fill.cfg.daily_loss_pct
+        )
         if fill.halt_reason:
             portfolio.halted_until = risk.next_midnight(now)
 
@@ -192,11 +219,14 @@ def _buy(fill: _Fill, order: PaperOrder, mark: float, rate: float) -> str | None
     step = fills.quantity_step(decision.symbol.asset_class)
     quantity = fills.buy_quantity(target, portfolio.cash, price, rate, step)
     if quantity <= 0:
-        return (f"order too small: {target:.2f} {CURRENCY} at {price:g} buys less than "
-                f"{step:g} {fill.ticker} (cash {portfolio.cash:.2f})")
+        return (
+            f"order too small: {target:.2f} {CURRENCY} at {price:g} buys less than "
+            f"{step:g} {fill.ticker} (cash {portfolio.cash:.2f})"
+        )
     current = position.quantity * mark if position else 0.0
-    reason = risk.position_size(current, quantity * price, fill.equity, cfg.max_position_pct,
-                                fill.ticker)
+    reason = risk.position_size(
+        current, quantity * price, fill.equity, cfg.max_position_pct, fill.ticker
+    )
     if reason:
         return reason
     held = fills.Holding(position.quantity, position.avg_price) if position else None
@@ -206,30 +236,46 @@ def _buy(fill: _Fill, order: PaperOrder, mark: float, rate: float) -> str | None
     fill.session.flush()  # the order row first: it is what makes a second run stop
     _store(portfolio, ledger)
     if position is None:
-        fill.session.add(Position(user_id=portfolio.user_id, symbol_id=order.symbol_id,
-                                  quantity=holding.quantity, avg_price=holding.avg_price,
-                                  opened_at=fill.now, updated_at=fill.now))
+        fill.session.add(
+            Position(
+                user_id=portfolio.user_id,
+                symbol_id=order.symbol_id,
+                quantity=holding.quantity,
+                avg_price=holding.avg_price,
+                opened_at=fill.now,
+                updated_at=fill.now,
+            )
+        )
     else:
         position.quantity, position.avg_price, position.updated_at = (
-            holding.quantity, holding.avg_price, fill.now)
+            holding.quantity,
+            holding.avg_price,
+            fill.now,
+        )
     fill.session.flush()
     return None
 
 
 def _sell(fill: _Fill, order: PaperOrder, rate: float) -> str | None:
     position = fill.position
-    reason = (risk.has_position(position.quantity if position else 0.0, fill.ticker)
-              or _cooldown(fill))
+    reason = risk.has_position(position.quantity if position else 0.0, fill.ticker) or _cooldown(
+        fill
+    )
     if reason:
         return reason
     assert position is not None and order.price is not None
     held = fills.Holding(position.quantity, position.avg_price)
     ledger, fee, pnl = fills.sell(books.ledger_of(fill.portfolio), held, order.price, rate)
-    order.status, order.quantity, order.fee, order.realised_pnl = OrderStatus.FILLED, held.quantity, fee, pnl
+    order.status, order.quantity, order.fee, order.realised_pnl = (
+        OrderStatus.FILLED,
+        held.quantity,
+        fee,
+        pnl,
+    )
     fill.session.add(order)
     fill.session.flush()
     _store(fill.portfolio, ledger)
-    fill.session.delete(position)  # Action.SELL closes the whole position
+    fill.session.delete(position)  # SELL closes the whole position
     fill.session.flush()
     return None
 
@@ -245,8 +291,13 @@ def _store(portfolio: Portfolio, ledger: fills.Ledger) -> None:
     portfolio.fees_paid = ledger.fees_paid
 
 
-def _record(status: AgentStatus, order: PaperOrder, portfolio: Portfolio,
-            halt_reason: str | None, now: datetime) -> None:
+def _record(
+    status: AgentStatus,
+    order: PaperOrder,
+    portfolio: Portfolio,
+    halt_reason: str | None,
+    now: datetime,
+) -> None:
     """Count the order on the agent status. A rejection is an outcome, not an agent fault, so
     it never degrades the agent; a daily-loss halt shows in ``last_error`` while it lasts."""
     counters = dict(status.counters or {})
@@ -263,8 +314,13 @@ def _record(status: AgentStatus, order: PaperOrder, portfolio: Portfolio,
 
 # --- changing ------------------------------------------------------------------------------------
 
-def reset(session: Session, user_id: int, starting_cash: float | None = None,
-          settings: PaperSettings | None = None) -> Portfolio:
+
+def reset(
+    session: Session,
+    user_id: int,
+    starting_cash: float | None = None,
+    settings: PaperSettings | None = None,
+) -> Portfolio:
     """Start over: cash back to ``starting_cash`` (default: the user's current starting cash),
     no positions, no orders, no halt. Decisions made before the reset never fill afterwards."""
     books.get_portfolio(session, user_id, settings)
@@ -287,8 +343,9 @@ def reset(session: Session, user_id: int, starting_cash: float | None = None,
     return portfolio
 
 
-def configure(session: Session, user_id: int, overrides: dict[str, Any],
-              settings: PaperSettings | None = None) -> Portfolio:
+def configure(
+    session: Session, user_id: int, overrides: dict[str, Any], settings: PaperSettings | None = None
+) -> Portfolio:
     """Store per-user overrides of ``PaperSettings`` (merged into earlier ones)."""
     books.get_portfolio(session, user_id, settings)
     session.commit()

@@ -26,12 +26,14 @@ def effective_settings(portfolio: Portfolio, base: PaperSettings) -> PaperSettin
 
 def _fresh(user_id: int, settings: PaperSettings | None) -> Portfolio:
     cash = (settings or PaperSettings()).starting_cash
-    return Portfolio(user_id=user_id, starting_cash=cash, cash=cash, realised_pnl=0.0,
-                     fees_paid=0.0, settings={})
+    return Portfolio(
+        user_id=user_id, starting_cash=cash, cash=cash, realised_pnl=0.0, fees_paid=0.0, settings={}
+    )
 
 
-def get_portfolio(session: Session, user_id: int,
-                  settings: PaperSettings | None = None) -> Portfolio:
+def get_portfolio(
+    session: Session, user_id: int, settings: PaperSettings | None = None
+) -> Portfolio:
     """The user's portfolio, opened with the default starting cash on first use."""
     portfolio = find_portfolio(session, user_id)
     if portfolio is not None:
@@ -52,8 +54,12 @@ def find_portfolio(session: Session, user_id: int) -> Portfolio | None:
 
 
 def ledger_of(portfolio: Portfolio) -> fills.Ledger:
-    return fills.Ledger(portfolio.starting_cash, portfolio.cash, portfolio.realised_pnl or 0.0,
-                        portfolio.fees_paid or 0.0)
+    return fills.Ledger(
+        portfolio.starting_cash,
+        portfolio.cash,
+        portfolio.realised_pnl or 0.0,
+        portfolio.fees_paid or 0.0,
+    )
 
 
 def mark(position: Position, marks: dict[int, MarketData]) -> float:
@@ -68,13 +74,18 @@ def money_gap(session: Session, user_id: int) -> float:
     if portfolio is None:
         return 0.0
     positions = session.scalars(select(Position).where(Position.user_id == user_id))
-    return fills.money_gap(ledger_of(portfolio),
-                           [fills.Holding(p.quantity, p.avg_price) for p in positions])
+    return fills.money_gap(
+        ledger_of(portfolio), [fills.Holding(p.quantity, p.avg_price) for p in positions]
+    )
 
 
-def portfolio_summary(session: Session, user_id: int, settings: PaperSettings | None = None,
-                      now: datetime | None = None, last_orders: int = LAST_ORDERS
-                      ) -> dict[str, Any]:
+def portfolio_summary(
+    session: Session,
+    user_id: int,
+    settings: PaperSettings | None = None,
+    now: datetime | None = None,
+    last_orders: int = LAST_ORDERS,
+) -> dict[str, Any]:
     """Cash, equity and PnL marked at the latest stored quotes, positions and the last orders.
 
     Reads only: a user who never traded sees the portfolio they would open with.
@@ -82,21 +93,34 @@ def portfolio_summary(session: Session, user_id: int, settings: PaperSettings | 
     now = now or utcnow()
     base = settings or PaperSettings()
     portfolio = find_portfolio(session, user_id) or _fresh(user_id, base)
-    positions = list(session.scalars(
-        select(Position).where(Position.user_id == user_id).order_by(Position.symbol_id)
-        .options(selectinload(Position.symbol))))
+    positions = list(
+        session.scalars(
+            select(Position)
+            .where(Position.user_id == user_id)
+            .order_by(Position.symbol_id)
+            .options(selectinload(Position.symbol))
+        )
+    )
     marks = quotes.latest(session, [p.symbol_id for p in positions])
     rows = []
     for p in positions:
         quote = marks.get(p.symbol_id)
         price = mark(p, marks)
-        rows.append({
-            "symbol_id": p.symbol_id, "symbol": p.symbol.ticker,
-            "asset_class": p.symbol.asset_class, "quantity": p.quantity,
-            "avg_price": p.avg_price, "cost": p.quantity * p.avg_price, "price": price,
-            "quote_ts": quote.ts if quote else None, "market_value": p.quantity * price,
-            "unrealised_pnl": p.quantity * (price - p.avg_price), "opened_at": p.opened_at,
-        })
+        rows.append(
+            {
+                "symbol_id": p.symbol_id,
+                "symbol": p.symbol.ticker,
+                "asset_class": p.symbol.asset_class,
+                "quantity": p.quantity,
+                "avg_price": p.avg_price,
+                "cost": p.quantity * p.avg_price,
+                "price": price,
+                "quote_ts": quote.ts if quote else None,
+                "market_value": p.quantity * price,
+                "unrealised_pnl": p.quantity * (price - p.avg_price),
+                "opened_at": p.opened_at,
+            }
+        )
     value = sum(r["market_value"] for r in rows)
     equity = portfolio.cash + value
     halted = portfolio.halted_until is not None and now < portfolio.halted_until

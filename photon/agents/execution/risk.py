@@ -27,26 +27,31 @@ def currency(code: str | None, ticker: str) -> str | None:
     if code is None:
         return f"the quote for {ticker} names no currency; the paper portfolio is in {CURRENCY}"
     if code.upper() not in USD_EQUIVALENTS:
-        return (f"{ticker} is quoted in {code}; the paper portfolio is in {CURRENCY} and Photon "
-                f"has no FX rate to convert it")
+        return (
+            f"{ticker} is quoted in {code}; the paper portfolio is in {CURRENCY} and Photon "
+            f"has no FX rate to convert it"
+        )
     return None
 
 
-def quote_age(quote_ts: datetime | None, now: datetime, max_age: float,
-              ticker: str) -> str | None:
+def quote_age(quote_ts: datetime | None, now: datetime, max_age: float, ticker: str) -> str | None:
     if quote_ts is None:
         return f"no stored quote for {ticker}"
     age = (now - quote_ts).total_seconds()
     if age > max_age:
-        return (f"the latest quote for {ticker} is {age:.0f}s old (limit {max_age:.0f}s); "
-                f"no fill at a stale price")
+        return (
+            f"the latest quote for {ticker} is {age:.0f}s old (limit {max_age:.0f}s); "
+            f"no fill at a stale price"
+        )
     return None
 
 
 def halted(halted_until: datetime | None, now: datetime) -> str | None:
     if halted_until is not None and now < halted_until:
-        return (f"halted for the day: daily loss limit hit; no new buys until "
-                f"{halted_until.isoformat()}")
+        return (
+            f"halted for the day: daily loss limit hit; no new buys until "
+            f"{halted_until.isoformat()}"
+        )
     return None
 
 
@@ -56,8 +61,10 @@ def daily_loss(day_start_equity: float | None, equity: float, limit_pct: float) 
         return None
     loss = (day_start_equity - equity) / day_start_equity
     if loss >= limit_pct - TOLERANCE:
-        return (f"daily loss limit: equity {equity:.2f} is {loss:.2%} below the day's start "
-                f"{day_start_equity:.2f} (limit {limit_pct:.2%})")
+        return (
+            f"daily loss limit: equity {equity:.2f} is {loss:.2%} below the day's start "
+            f"{day_start_equity:.2f} (limit {limit_pct:.2%})"
+        )
     return None
 
 
@@ -67,14 +74,17 @@ def next_midnight(now: datetime) -> datetime:
     return day + timedelta(days=1)
 
 
-def cooldown(last_fill_at: datetime | None, now: datetime, seconds: float,
-             ticker: str) -> str | None:
+def cooldown(
+    last_fill_at: datetime | None, now: datetime, seconds: float, ticker: str
+) -> str | None:
     if last_fill_at is None or seconds <= 0:
         return None
     since = (now - last_fill_at).total_seconds()
     if since < seconds:
-        return (f"cool-down: {ticker} last filled {since:.0f}s ago; the next order may fill "
-                f"after {seconds:.0f}s")
+        return (
+            f"cool-down: {ticker} last filled {since:.0f}s ago; the next order may fill "
+            f"after {seconds:.0f}s"
+        )
     return None
 
 
@@ -84,13 +94,14 @@ def max_positions(open_count: int, already_open: bool, limit: int) -> str | None
     return None
 
 
-def position_size(current_value: float, notional: float, equity: float, max_pct: float,
-                  ticker: str) -> str | None:
+def position_size(
+    current_value: float, notional: float, equity: float, max_pct: float, ticker: str
+) -> str | None:
     if equity <= 0:
         return "equity is not positive"
     share = (current_value + notional) / equity
     if share > max_pct + TOLERANCE:
-        return (f"max position: {ticker} would be {share:.2%} of equity (limit {max_pct:.2%})")
+        return f"max position: {ticker} would be {share:.2%} of equity (limit {max_pct:.2%})"
     return None
 
 

@@ -46,4 +46,3 @@ class PaperSettings:
 
     def as_dict(self) -> dict[str, float | int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-

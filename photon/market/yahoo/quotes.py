@@ -134,7 +134,9 @@ def to_info(ticker: str, row: dict[str, Any]) -> SymbolInfo:
     kind = str(row.get("quoteType") or "").upper()
     return SymbolInfo(
         ticker=ticker,
-        asset_class=AssetClass.INDEX if ticker.startswith("^") else ASSET_CLASSES.get(kind, AssetClass.STOCK),
+        asset_class=AssetClass.INDEX
+        if ticker.startswith("^")
+        else ASSET_CLASSES.get(kind, AssetClass.STOCK),
         source=Source.YAHOO,
         name=row.get("longName") or row.get("shortName") or ticker,
         currency=row.get("currency") or "USD",

@@ -27,8 +27,8 @@ from photon.store import agent_status
 from photon.tasks.enqueue import queue_paper_execution
 from photon.tasks.execution import execute_decision
 from photon.types import Agent, AgentState
+from tests.agents.execution import factories as f
 from tests.conftest import install_worker_app
-from tests.paper import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_COOLDOWN = PaperSettings(cooldown=0)
@@ -48,8 +48,7 @@ def alice(app, worker_env):
         uid = f.user("alice")
         f.start(uid)
         btc = f.symbol("BTCUSDT", "crypto", watcher=uid)
-        f.quote(btc, 50_000.0, ts=datetime.now(UTC), bid=49_990.0, ask=50_010.0,
-                currency="USDT")
+        f.quote(btc, 50_000.0, ts=datetime.now(UTC), bid=49_990.0, ask=50_010.0, currency="USDT")
     return uid, btc
 
 
@@ -70,8 +69,7 @@ def _events(pubsub) -> list[dict]:
 
 
 def _orders(decision_id: int) -> list[PaperOrder]:
-    return list(db.session.scalars(select(PaperOrder).where(
-        PaperOrder.decision_id == decision_id)))
+    return list(db.session.scalars(select(PaperOrder).where(PaperOrder.decision_id == decision_id)))
 
 
 def test_queued_job_fills_and_announces(app, alice, redis_client, redis_url, run_jobs):
@@ -82,13 +80,17 @@ def test_queued_job_fills_and_announces(app, alice, redis_client, redis_url, run
         decision_id = f.decision(uid, btc, "BUY", 0.5, at=datetime.now(UTC))
         decision = db.session.get(TradingDecision, decision_id)
         assert queue_paper_execution(db.session, redis_client, uid, [decision]) == [
-            f"execute-{decision_id}"]
+            f"execute-{decision_id}"
+        ]
     run_jobs()
     by_name = {e["event"]: e for e in _events(pubsub)}
     assert by_name["order"]["room"] == f"user:{uid}"
     order = by_name["order"]["data"]
     assert (order["decision_id"], order["status"], order["price"]) == (
-        decision_id, "filled", 50_010.0)
+        decision_id,
+        "filled",
+        50_010.0,
+    )
     status = by_name["agent_status"]["data"]
     assert status["agent"] == "execution" and status["state"] == "running"
     assert status["mode"] == "paper"
@@ -162,7 +164,7 @@ def test_concurrent_executions_neither_lose_cash_nor_double_fill(app, alice):
                 outcome = execution.execute(db.session, decision_id, NO_COOLDOWN, now=now)
                 outcomes.append((decision_id, outcome.order.id, outcome.created))
                 db.session.remove()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(d,)) for d in work]
@@ -204,8 +206,12 @@ print("RESULT", execute_decision(int(sys.argv[1])), flush=True)
 
 def _child(decision_id: int, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(decision_id)], cwd=ROOT, env={**os.environ, **env},
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-c", CHILD, str(decision_id)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -236,8 +242,10 @@ class _Holder:
             # blocks on the position, with the order row flushed but not committed.
             self.engine = sa.create_engine(url)
             self.conn = self.engine.connect()
-            self.conn.execute(sa.text(
-                "SELECT id FROM paper_positions WHERE user_id = :u FOR UPDATE"), {"u": user_id})
+            self.conn.execute(
+                sa.text("SELECT id FROM paper_positions WHERE user_id = :u FOR UPDATE"),
+                {"u": user_id},
+            )
 
     def waiters(self) -> int:
         if self.engine is None:
@@ -254,7 +262,8 @@ class _Holder:
 
 @pytest.mark.slow
 def test_a_worker_killed_halfway_leaves_nothing_and_the_rerun_fills_once(
-        app, alice, worker_env, backend):
+    app, alice, worker_env, backend
+):
     uid, btc = alice
     now = datetime.now(UTC)
     with app.app_context():
@@ -297,9 +306,11 @@ def test_a_worker_killed_halfway_leaves_nothing_and_the_rerun_fills_once(
         portfolio = db.session.scalars(select(Portfolio)).one()
         order = orders[0]
         assert portfolio.cash == pytest.approx(
-            cash_before + order.quantity * order.price - order.fee)
+            cash_before + order.quantity * order.price - order.fee
+        )
         assert portfolio.cash == pytest.approx(
-            portfolio.starting_cash + portfolio.realised_pnl - portfolio.fees_paid, abs=1e-9)
+            portfolio.starting_cash + portfolio.realised_pnl - portfolio.fees_paid, abs=1e-9
+        )
 
 
 def test_a_crash_degrades_the_agent_and_is_reraised(app, alice, worker_env, monkeypatch):

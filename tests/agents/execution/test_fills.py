@@ -30,14 +30,17 @@ def test_fee_per_side_by_asset_class():
     assert fills.fee(2_000.0, 0.001) == pytest.approx(2.0, abs=1e-12)
 
 
-@pytest.mark.parametrize(("quantity", "step", "expected"), [
-    (0.1234567, 1e-6, 0.123456),
-    (0.0000009, 1e-6, 0.0),
-    (2.9999999999999996, 1.0, 2.0),
-    (3.0, 1.0, 3.0),
-    (5.339028296849973, 1.0, 5.0),
-    (-1.0, 1.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("quantity", "step", "expected"),
+    [
+        (0.1234567, 1e-6, 0.123456),
+        (0.0000009, 1e-6, 0.0),
+        (2.9999999999999996, 1.0, 2.0),
+        (3.0, 1.0, 3.0),
+        (5.339028296849973, 1.0, 5.0),
+        (-1.0, 1.0, 0.0),
+    ],
+)
 def test_round_down(quantity, step, expected):
     assert fills.round_down(quantity, step) == expected
 
@@ -55,7 +58,8 @@ def test_crypto_quantity_rounds_down_to_a_millionth():
     quantity = fills.buy_quantity(800.0, 10_000.0, 30_000.5, 0.001, fills.CRYPTO_STEP)
     assert quantity == 0.026666
     assert fills.buy_cost(quantity, 30_000.5, 0.001) == pytest.approx(
-        0.026666 * 30_000.5 * 1.001, abs=1e-9)
+        0.026666 * 30_000.5 * 1.001, abs=1e-9
+    )
 
 
 def test_stocks_buy_whole_shares():
@@ -76,8 +80,11 @@ def test_ledger_by_hand():
     book = Ledger(starting_cash=10_000.0, cash=10_000.0)
     # BUY 0.1 at 20 000: notional 2 000, fee 2 → cash 7 998
     book, held, fee = fills.buy(book, None, 0.1, 20_000.0, 0.001)
-    assert (book.cash, fee, held) == (pytest.approx(7_998.0), pytest.approx(2.0),
-                                      Holding(0.1, pytest.approx(20_000.0)))
+    assert (book.cash, fee, held) == (
+        pytest.approx(7_998.0),
+        pytest.approx(2.0),
+        Holding(0.1, pytest.approx(20_000.0)),
+    )
     # BUY 0.1 at 22 000: notional 2 200, fee 2.2 → cash 5 795.8, average 21 000
     book, held, fee = fills.buy(book, held, 0.1, 22_000.0, 0.001)
     assert book.cash == pytest.approx(5_795.8)

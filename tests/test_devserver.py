@@ -64,8 +64,14 @@ def _wait_for_text(log, pattern: str, timeout: float = 60.0) -> re.Match:
 
 
 def _start(env: dict[str, str], log, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "photon.devserver", *args], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "photon.devserver", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _ctrl_c(proc: subprocess.Popen) -> None:
@@ -78,8 +84,11 @@ def _ctrl_c(proc: subprocess.Popen) -> None:
 
 
 def _base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "PORT") and not k.startswith("PHOTON_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "PORT") and not k.startswith("PHOTON_")
+    }
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", PHOTON_ENV="development", **extra)
     return env
 
@@ -100,9 +109,15 @@ def test_run_serves_where_it_says_and_ctrl_c_stops_everything_redis_last(tmp_pat
         home = requests.get(url + "/", timeout=5)
         assert home.status_code == 200 and home.headers["Content-Type"].startswith("text/html")
         assert "Photon" in home.text
-        registered = requests.post(f"{url}/api/auth/register/", json={
-            "username": "newcomer", "email": "new@example.com", "password": "correct-horse-9",
-        }, timeout=10)
+        registered = requests.post(
+            f"{url}/api/auth/register/",
+            json={
+                "username": "newcomer",
+                "email": "new@example.com",
+                "password": "correct-horse-9",
+            },
+            timeout=10,
+        )
         assert registered.status_code == 201
         _wait_for_text(log, "worker: listening on monitor", timeout=30)
         _wait_for_text(log, "schedule: ", timeout=30)
@@ -128,31 +143,48 @@ def test_demo_shows_a_model_decision_and_a_paper_order_within_minutes(tmp_path):
         url = _wait_for_text(log, URL_LINE.pattern).group(1)
         _wait(f"{url}/health")
         account = _wait_for_text(log, r"demo account '(\w+)', password '([^']+)'")
-        tokens = requests.post(f"{url}/api/auth/login/", json={
-            "username": account.group(1), "password": account.group(2)}, timeout=10).json()
+        tokens = requests.post(
+            f"{url}/api/auth/login/",
+            json={"username": account.group(1), "password": account.group(2)},
+            timeout=10,
+        ).json()
         headers = {"Authorization": f"Bearer {tokens['access']}"}
         seen: dict[str, float] = {}
         deadline = started + 300
         while len(seen) < 3 and time.monotonic() < deadline:
-            if "quote" not in seen and requests.get(
-                    f"{url}/api/trading/market-data/latest/", headers=headers, timeout=10).json():
+            if (
+                "quote" not in seen
+                and requests.get(
+                    f"{url}/api/trading/market-data/latest/", headers=headers, timeout=10
+                ).json()
+            ):
                 seen["quote"] = time.monotonic() - started
-            model = requests.get(f"{url}/api/trading/decisions/", headers=headers, timeout=10,
-                                 params={"page_size": 500}).json()
+            model = requests.get(
+                f"{url}/api/trading/decisions/",
+                headers=headers,
+                timeout=10,
+                params={"page_size": 500},
+            ).json()
             if "model decision" not in seen and any(d["model"] == "lightgbm" for d in model):
                 seen["model decision"] = time.monotonic() - started
-            orders = requests.get(f"{url}/api/trading/orders/", headers=headers, timeout=10,
-                                  params={"status": "filled"}).json()
+            orders = requests.get(
+                f"{url}/api/trading/orders/",
+                headers=headers,
+                timeout=10,
+                params={"status": "filled"},
+            ).json()
             if "paper order" not in seen and orders:
                 seen["paper order"] = time.monotonic() - started
             time.sleep(1)
         print("demo, seconds from start:", seen)
         assert set(seen) == {"quote", "model decision", "paper order"}, (seen, _read(log))
-        portfolio = requests.get(f"{url}/api/trading/portfolio/", headers=headers,
-                                 timeout=10).json()
+        portfolio = requests.get(
+            f"{url}/api/trading/portfolio/", headers=headers, timeout=10
+        ).json()
         assert portfolio["equity"] != portfolio["starting_cash"] or portfolio["positions"]
-        replayed = requests.get(f"{url}/api/trading/market-data/latest/", headers=headers,
-                                timeout=10).json()[0]
+        replayed = requests.get(
+            f"{url}/api/trading/market-data/latest/", headers=headers, timeout=10
+        ).json()[0]
         # Replay is honest about time: today's wall clock beside the historical moment.
         assert replayed["source"] == "replay"
         assert replayed["ts"][:4] == time.strftime("%Y", time.gmtime())

@@ -26,14 +26,21 @@ def user(name: str = "alice") -> int:
     return row.id
 
 
-def symbol(ticker: str, asset_class: str = "crypto", currency: str | None = None,
-           watcher: int | None = None) -> int:
+def symbol(
+    ticker: str,
+    asset_class: str = "crypto",
+    currency: str | None = None,
+    watcher: int | None = None,
+) -> int:
     row = db.session.scalars(select(Symbol).where(Symbol.ticker == ticker)).first()
     if row is None:
         default = "USDT" if asset_class == "crypto" else "USD"
-        row = Symbol(ticker=ticker, asset_class=asset_class,
-                     source="bybit" if asset_class == "crypto" else "yahoo",
-                     currency=currency or default)
+        row = Symbol(
+            ticker=ticker,
+            asset_class=asset_class,
+            source="bybit" if asset_class == "crypto" else "yahoo",
+            currency=currency or default,
+        )
         db.session.add(row)
         db.session.flush()
     if watcher is not None:
@@ -42,18 +49,47 @@ def symbol(ticker: str, asset_class: str = "crypto", currency: str | None = None
     return row.id
 
 
-def quote(symbol_id: int, price: float, ts: datetime = NOW, bid: float | None = None,
-          ask: float | None = None, currency: str | None = "USD") -> None:
-    db.session.add(MarketData(symbol_id=symbol_id, ts=ts, price=price, bid=bid, ask=ask,
-                              currency=currency, source="test"))
+def quote(
+    symbol_id: int,
+    price: float,
+    ts: datetime = NOW,
+    bid: float | None = None,
+    ask: float | None = None,
+    currency: str | None = "USD",
+) -> None:
+    db.session.add(
+        MarketData(
+            symbol_id=symbol_id,
+            ts=ts,
+            price=price,
+            bid=bid,
+            ask=ask,
+            currency=currency,
+            source="test",
+        )
+    )
     db.session.commit()
 
 
-def decision(user_id: int, symbol_id: int, action: str = "BUY", confidence: float = 1.0,
-             at: datetime = NOW, price: float = 100.0) -> int:
-    row = TradingDecision(user_id=user_id, symbol_id=symbol_id, action=action,
-                          confidence=confidence, reasoning="test", signals={}, model="rules",
-                          price=price, created_at=at)
+def decision(
+    user_id: int,
+    symbol_id: int,
+    action: str = "BUY",
+    confidence: float = 1.0,
+    at: datetime = NOW,
+    price: float = 100.0,
+) -> int:
+    row = TradingDecision(
+        user_id=user_id,
+        symbol_id=symbol_id,
+        action=action,
+        confidence=confidence,
+        reasoning="test",
+        signals={},
+        model="rules",
+        price=price,
+        created_at=at,
+    )
     db.session.add(row)
     db.session.commit()
     return row.id

@@ -41,15 +41,15 @@ def test_empty_ranges_are_asked_for_once(app):
         # The replay has nothing after its cursor, and nothing before 2020-06-10.
         start, end = now - timedelta(days=400), now + timedelta(hours=6)
 
-        backfill(db.session, provider, symbol, "1h", now - timedelta(hours=48), end,
-                            memo=providers.memo)
+        backfill(
+            db.session, provider, symbol, "1h", now - timedelta(hours=48), end, memo=providers.memo
+        )
         stored = db.session.scalar(select(func.count()).select_from(Bar))
         assert stored > 0
         calls = []
         for _ in range(3):
             provider.calls = 0
-            backfill(db.session, provider, symbol, "1h", start, end,
-                                memo=providers.memo)
+            backfill(db.session, provider, symbol, "1h", start, end, memo=providers.memo)
             calls.append(provider.calls)
         # The first pass fetches the history; the second finds only empty ends (before the
         # history, after the cursor) and remembers them; the third asks for nothing.

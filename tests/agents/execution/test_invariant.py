@@ -2,7 +2,7 @@
 
     cash + Σ quantity·avg_price == starting_cash + realised_pnl − fees_paid
 
-(``photon.agents.execution.fills.money_gap`` is the left side minus the right), cash never goes negative,
+(``fills.money_gap`` is the left side minus the right), cash never goes negative,
 and every BUY/SELL decision leaves exactly one order. Checked on the pure ledger over long
 random sequences, and end to end through ``execution.execute`` on the database.
 """
@@ -20,13 +20,19 @@ from photon.agents.execution.fills import Holding, Ledger
 from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
 from photon.models import MarketData, PaperOrder, Portfolio, Position, TradingDecision
-from tests.paper import factories as f
+from tests.agents.execution import factories as f
 
 prices = st.floats(min_value=0.01, max_value=100_000.0, allow_nan=False, allow_infinity=False)
 rates = st.sampled_from([0.0, 0.001, 0.0025])
 steps = st.one_of(
-    st.tuples(st.just("BUY"), st.integers(0, 2), st.floats(0.0, 1.0), prices, rates,
-              st.sampled_from([fills.CRYPTO_STEP, fills.STOCK_STEP])),
+    st.tuples(
+        st.just("BUY"),
+        st.integers(0, 2),
+        st.floats(0.0, 1.0),
+        prices,
+        rates,
+        st.sampled_from([fills.CRYPTO_STEP, fills.STOCK_STEP]),
+    ),
     st.tuples(st.just("SELL"), st.integers(0, 2), prices, rates),
 )
 
@@ -46,8 +52,9 @@ def test_ledger_conserves_money(start, ops):
         if op[0] == "BUY":
             _, sym, confidence, price, rate, step = op
             equity = book.cash + sum(h.quantity * h.avg_price for h in held.values())
-            quantity = fills.buy_quantity(fills.buy_notional(equity, confidence, cfg),
-                                          book.cash, price, rate, step)
+            quantity = fills.buy_quantity(
+                fills.buy_notional(equity, confidence, cfg), book.cash, price, rate, step
+            )
             if quantity > 0:
                 book, held[sym], _ = fills.buy(book, held.get(sym), quantity, price, rate)
                 turnover += quantity * price
@@ -62,13 +69,17 @@ def test_ledger_conserves_money(start, ops):
 # --- end to end, through the executor and the database -----------------------------------------
 
 SYMBOLS = (("BTCUSDT", "crypto", True), ("ETHUSDT", "crypto", False), ("AAPL", "stock", False))
-decisions = st.lists(st.tuples(
-    st.integers(0, 2),                                   # symbol
-    st.sampled_from(["BUY", "BUY", "SELL", "HOLD"]),     # action
-    st.floats(0.0, 1.0),                                 # confidence
-    st.floats(-0.08, 0.08),                              # price move since the last decision
-    st.integers(1, 5400),                                # seconds since the last decision
-), min_size=1, max_size=25)
+decisions = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # symbol
+        st.sampled_from(["BUY", "BUY", "SELL", "HOLD"]),  # action
+        st.floats(0.0, 1.0),  # confidence
+        st.floats(-0.08, 0.08),  # price move since the last decision
+        st.integers(1, 5400),  # seconds since the last decision
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @pytest.fixture
@@ -79,8 +90,11 @@ def world(app):
         yield user_id, symbol_ids
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(script=decisions)
 def test_execution_conserves_money(world, script):
     user_id, symbol_ids = world
@@ -96,8 +110,14 @@ def test_execution_conserves_money(world, script):
         last[index] *= 1 + move
         price = last[index]
         spread = (price * 0.999, price * 1.001) if SYMBOLS[index][2] else (None, None)
-        f.quote(symbol_ids[index], price, ts=now, bid=spread[0], ask=spread[1],
-                currency="USDT" if SYMBOLS[index][1] == "crypto" else "USD")
+        f.quote(
+            symbol_ids[index],
+            price,
+            ts=now,
+            bid=spread[0],
+            ask=spread[1],
+            currency="USDT" if SYMBOLS[index][1] == "crypto" else "USD",
+        )
         decision_id = f.decision(user_id, symbol_ids[index], action, confidence, at=now)
         order = execution.execute(db.session, decision_id, cfg, now=now).order
         tradeable += action != "HOLD"

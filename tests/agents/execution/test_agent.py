@@ -13,7 +13,7 @@ from photon.extensions import db
 from photon.models import PaperOrder, Portfolio, Position
 from photon.store import agent_status
 from photon.types import Agent, AgentState
-from tests.paper import factories as f
+from tests.agents.execution import factories as f
 
 NOW = f.NOW
 CFG = PaperSettings()
@@ -57,7 +57,8 @@ def test_buy_and_sell_crypto_by_hand(ctx):
     db.session.refresh(portfolio)
     assert portfolio.fees_paid == pytest.approx(0.009998 * (50_010.0 + 51_990.0) * 0.001)
     assert portfolio.cash == pytest.approx(
-        10_000 + portfolio.realised_pnl - portfolio.fees_paid, abs=1e-9)
+        10_000 + portfolio.realised_pnl - portfolio.fees_paid, abs=1e-9
+    )
     assert books.money_gap(db.session, ctx) == pytest.approx(0.0, abs=1e-9)
 
 
@@ -144,8 +145,7 @@ def test_too_small_an_order(ctx):
 
 
 def test_daily_loss_halts_buys_for_the_day(ctx):
-    cfg = PaperSettings(position_fraction=0.25, fee_crypto=0.0, cooldown=0,
-                        daily_loss_pct=0.05)
+    cfg = PaperSettings(position_fraction=0.25, fee_crypto=0.0, cooldown=0, daily_loss_pct=0.05)
     btc = _btc(ctx, 100.0, bid=100.0, ask=100.0)
     eth = f.symbol("ETHUSDT", "crypto", watcher=ctx)
     f.quote(eth, 100.0, bid=100.0, ask=100.0, currency="USDT")
@@ -200,7 +200,8 @@ def test_one_decision_one_order(ctx):
     assert again.order.id == first.id and not again.created
     assert db.session.scalar(select(func.count()).select_from(PaperOrder)) == 1
     assert db.session.scalars(select(Portfolio)).one().cash == pytest.approx(
-        10_000 - first.quantity * first.price - first.fee)
+        10_000 - first.quantity * first.price - first.fee
+    )
 
 
 def test_reset_starts_over_and_old_decisions_stay_out(ctx):
@@ -210,7 +211,10 @@ def test_reset_starts_over_and_old_decisions_stay_out(ctx):
     execution.reset(db.session, ctx, 25_000.0, CFG)
     summary = books.portfolio_summary(db.session, ctx, CFG)
     assert (summary["cash"], summary["equity"], summary["starting_cash"]) == (
-        25_000.0, 25_000.0, 25_000.0)
+        25_000.0,
+        25_000.0,
+        25_000.0,
+    )
     assert summary["positions"] == [] and summary["last_orders"] == []
     # The decision was made for the old portfolio: it does not fill into the new one.
     assert execution.execute(db.session, old, CFG, now=NOW).order is None
