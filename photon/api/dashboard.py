@@ -9,6 +9,7 @@ still a JSON 404.
 from __future__ import annotations
 
 import html
+import mimetypes
 import os
 
 from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
@@ -38,8 +39,18 @@ def index() -> Response:
 
 @bp.route("/assets/<path:filename>")
 def asset(filename: str) -> Response:
+    """A built asset; its gzip copy (written by the build) when the browser accepts gzip."""
+    folder = os.path.join(dist_dir(), "assets")
     # Vite names assets by content hash, so they may be cached for good.
-    return send_from_directory(os.path.join(dist_dir(), "assets"), filename, max_age=31536000)
+    packed = filename + ".gz"
+    if "gzip" in request.accept_encodings and os.path.isfile(os.path.join(folder, packed)):
+        response = send_from_directory(folder, packed, max_age=31536000,
+                                       mimetype=mimetypes.guess_type(filename)[0])
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = send_from_directory(folder, filename, max_age=31536000)
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
 
 
 def _index_html() -> Response:

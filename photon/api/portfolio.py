@@ -12,14 +12,14 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from photon.agents.execution import books
 from photon.api.schemas import TimeRangeSchema
 from photon.extensions import db
-from photon.models import PaperOrder
+from photon.models import EquitySnapshot, PaperOrder
 from photon.realtime.payloads import OrderSchema, PortfolioSchema
-from photon.store import orders
+from photon.store import equity, orders
 from photon.tasks.control import paper_settings
 from photon.types import ORDER_STATUSES, SIDES
 
@@ -29,6 +29,20 @@ blp = Blueprint(
     url_prefix="/api/trading",
     description="Your paper portfolio and paper orders (simulated, never sent)",
 )
+
+
+class EquityQuerySchema(TimeRangeSchema):
+    limit = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "The newest points, up to this many"},
+    )
+
+
+class EquityPointSchema(Schema):
+    ts = fields.DateTime(metadata={"description": "Wall-clock time of the mark"})
+    equity = fields.Float(metadata={"description": "Cash + positions at the latest quotes"})
+    cash = fields.Float()
 
 
 class OrderQuerySchema(TimeRangeSchema):
@@ -45,6 +59,18 @@ class PortfolioView(MethodView):
     def get(self) -> dict[str, Any]:
         """Your paper portfolio: cash, equity, PnL, open positions and the last orders"""
         return books.portfolio_summary(db.session, current_user.id, paper_settings())
+
+
+@blp.route("/portfolio/equity/")
+class EquityCurve(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(EquityQuerySchema, location="query")
+    @blp.response(200, EquityPointSchema(many=True))
+    def get(self, args: dict) -> list[EquitySnapshot]:
+        """Your paper equity curve, oldest first: a point at every fill, and every 15 s as
+        quotes move it"""
+        return equity.curve(db.session, current_user.id, args["start"], args["end"], args["limit"])
 
 
 @blp.route("/orders/")

@@ -3,7 +3,7 @@
 from photon.models.agent import AgentStatus
 from photon.models.decision import DecisionModel, TradingDecision
 from photon.models.market import Bar, MarketData
-from photon.models.paper import PaperOrder, Portfolio, Position  # noqa: F401
+from photon.models.paper import EquitySnapshot, PaperOrder, Portfolio, Position
 from photon.models.symbol import Symbol, Watch
 from photon.models.user import User
 
@@ -11,7 +11,11 @@ __all__ = [
     "AgentStatus",
     "Bar",
     "DecisionModel",
+    "EquitySnapshot",
     "MarketData",
+    "PaperOrder",
+    "Portfolio",
+    "Position",
     "Symbol",
     "TradingDecision",
     "User",

@@ -91,3 +91,17 @@ class PaperOrder(db.Model):
 
     symbol: Mapped[Symbol] = relationship(lazy="joined")
     decision: Mapped[TradingDecision | None] = relationship(lazy="joined")
+
+
+class EquitySnapshot(db.Model):
+    """The paper portfolio's equity at a moment, marked at the latest quotes: at every fill,
+    and at most every ``EQUITY_EVERY`` seconds as quotes move it. The equity curve."""
+
+    __tablename__ = "paper_equity"
+    __table_args__ = (Index("ix_paper_equity_user_ts", "user_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime)
+    equity: Mapped[float] = mapped_column(Float)
+    cash: Mapped[float] = mapped_column(Float)

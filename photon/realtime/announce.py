@@ -74,20 +74,13 @@ def agent(
 def monitor_run(
     session: Session, run: MonitorRun, paper: PaperSettings, redis_url: str | None
 ) -> None:
-    """A market update: every fetched quote to its symbol's room, each user's monitor status,
-    and the paper equity of users whose execution runs (fresh quotes move it)."""
+    """A market update: every fetched quote to its symbol's room, and each user's monitor
+    status."""
     for result in run.cycle.quotes:
         quote(result.symbol, result.quote, redis_url)
     for user_id in run.statuses:
         watched = len(run.symbols_by_user.get(user_id, []))
         agent(session, user_id, Agent.MARKET_MONITOR, paper, redis_url, watched)
-    for user_id in agent_status.running_user_ids(session, Agent.EXECUTION):
-        # Every market update lands here for each running portfolio: no order history needed.
-        status(
-            status_fields(session, user_id, Agent.EXECUTION, paper, last_orders=0),
-            user_id,
-            redis_url,
-        )
 
 
 def quote(symbol: Symbol, value: Quote | Any, redis_url: str | None = None) -> None:

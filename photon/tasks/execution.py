@@ -8,13 +8,16 @@ the agent returns the decision's existing order and nothing is announced twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from photon.agents.execution import agent as execution
+from photon.agents.execution import books
 from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db
 from photon.models import TradingDecision
+from photon.models.types import utcnow
 from photon.realtime import announce
-from photon.store import agent_status
+from photon.store import agent_status, equity
 from photon.tasks import context
 from photon.types import Agent
 
@@ -45,13 +48,37 @@ def execute_decision(decision_id: int) -> dict:
             }
             if outcome.created:
                 announce.order(order, context.redis_url())
-                announce.agent(
-                    db.session, order.user_id, Agent.EXECUTION, paper, context.redis_url()
-                )
+                mark_portfolios([order.user_id], paper, context.redis_url(), after_fill=True)
         finally:
             db.session.remove()
     log.info("paper execution: %s", result)
     return result
+
+
+def mark_portfolios(
+    user_ids: Iterable[int],
+    paper: PaperSettings,
+    redis_url: str | None,
+    *,
+    after_fill: bool = False,
+) -> None:
+    """Mark each user's paper portfolio at the latest quotes: a point on the equity curve (at
+    every fill, and every ``EQUITY_EVERY`` as quotes move it) and an ``agent_status`` with the
+    equity. Inside an app context."""
+    for user_id in user_ids:
+        # Every market update lands here for each running portfolio: no order history needed.
+        fields = announce.status_fields(
+            db.session,
+            user_id,
+            Agent.EXECUTION,
+            paper,
+            last_orders=books.LAST_ORDERS if after_fill else 0,
+        )
+        equity.record(
+            db.session, user_id, utcnow(), fields["equity"], fields["cash"], force=after_fill
+        )
+        db.session.commit()
+        announce.status(fields, user_id, redis_url)
 
 
 def _record_failure(decision_id: int, exc: Exception, paper: PaperSettings) -> None:

@@ -9,8 +9,11 @@ from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db, get_redis
 from photon.providers import get_providers
 from photon.realtime import announce
+from photon.store import agent_status
 from photon.tasks import context
 from photon.tasks.enqueue import queue_auto_decisions
+from photon.tasks.execution import mark_portfolios
+from photon.types import Agent
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ def _monitor(user_ids: list[int] | None) -> dict:
             run = monitor.run_cycle(db.session, get_providers(), user_ids)
             paper = PaperSettings.from_config(app.config["PHOTON"])
             announce.monitor_run(db.session, run, paper, context.redis_url())
+            # Fresh quotes move paper equity: mark the portfolios whose execution runs.
+            running = agent_status.running_user_ids(db.session, Agent.EXECUTION)
+            mark_portfolios(running, paper, context.redis_url())
             queue_auto_decisions(db.session, get_redis())
             summary = {
                 "users": len(run.statuses),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from photon.app import create_app
@@ -43,10 +45,13 @@ def test_dashboard_routes_fall_back_to_its_index(app, client, tmp_path, monkeypa
     assert "id=root" in client.get("/").get_data(as_text=True)
     assert "id=root" in client.get("/chart/BTCUSDT").get_data(as_text=True)
     asset = client.get("/assets/app-1234.js")
-    assert (
-        asset.status_code == 200
-        and "immutable" in asset.headers.get("Cache-Control", "")
-        or "max-age=31536000" in asset.headers.get("Cache-Control", "")
-    )
+    assert asset.status_code == 200 and asset.get_data(as_text=True) == "console.log(1)"
+    assert "max-age=31536000" in asset.headers["Cache-Control"]
+    # The build's gzip copy goes to browsers that accept it, and only to them.
+    (dist / "assets" / "app-1234.js.gz").write_bytes(gzip.compress(b"console.log(1)"))
+    packed = client.get("/assets/app-1234.js", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.mimetype == "text/javascript"
+    assert gzip.decompress(packed.get_data()) == b"console.log(1)"
+    assert "Content-Encoding" not in client.get("/assets/app-1234.js").headers
     assert client.get("/api/trading/nothing-here/").status_code == 404
     assert client.get("/api/trading/nothing-here/").json["code"] == 404

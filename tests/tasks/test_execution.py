@@ -328,3 +328,50 @@ def test_a_crash_degrades_the_agent_and_is_reraised(app, alice, worker_env, monk
         status = agent_status.get(db.session, uid, Agent.EXECUTION)
         assert status.state == AgentState.DEGRADED
         assert status.last_error == "paper execution failed: boom"
+
+
+def test_fills_and_market_updates_draw_the_equity_curve(app, client, alice, worker_env):
+    from photon.models import EquitySnapshot, User
+    from photon.store import equity
+    from photon.tasks.execution import mark_portfolios
+
+    uid, btc = alice
+    with app.app_context():
+        decision_id = f.decision(uid, btc, "BUY", 0.5, at=datetime.now(UTC))
+        username = db.session.get(User, uid).username
+    assert execute_decision(decision_id)["status"] == "filled"
+    with app.app_context():
+        # Quotes move it every cycle, but a point is kept only every EQUITY_EVERY.
+        for _cycle in range(3):
+            mark_portfolios([uid], NO_COOLDOWN, None)
+        points = db.session.scalars(select(EquitySnapshot)).all()
+        assert len(points) == 1, "the fill's point, then nothing new within 15 s"
+        past = points[0].ts - equity.EQUITY_EVERY
+        db.session.execute(db.update(EquitySnapshot).values(ts=past))
+        db.session.commit()
+        mark_portfolios([uid], NO_COOLDOWN, None)
+        assert db.session.scalar(select(func.count()).select_from(EquitySnapshot)) == 2
+        db.session.get(User, uid).password_hash = security_hash()
+        db.session.commit()
+    tokens = client.post(
+        "/api/auth/login/", json={"username": username, "password": "correct-horse-9"}
+    ).json
+    headers = {"Authorization": f"Bearer {tokens['access']}"}
+    curve = client.get("/api/trading/portfolio/equity/", headers=headers)
+    assert curve.status_code == 200, curve.json
+    portfolio = client.get("/api/trading/portfolio/", headers=headers).json
+    assert [set(p) for p in curve.json] == [{"ts", "equity", "cash"}] * 2
+    assert curve.json[0]["ts"] < curve.json[1]["ts"]
+    assert curve.json[-1]["equity"] == pytest.approx(portfolio["equity"])
+    assert client.get("/api/trading/portfolio/equity/?limit=1", headers=headers).json == [
+        curve.json[-1]
+    ]
+    reset = client.post("/api/trading/agents/execution/", json={"action": "reset"}, headers=headers)
+    assert reset.status_code == 200
+    assert client.get("/api/trading/portfolio/equity/", headers=headers).json == []
+
+
+def security_hash() -> str:
+    from photon import security
+
+    return security.hash_password("correct-horse-9")

@@ -33,7 +33,7 @@ from photon.agents.execution.settings import CURRENCY, PaperSettings
 from photon.models import AgentStatus, TradingDecision
 from photon.models.paper import PaperOrder, Portfolio, Position
 from photon.models.types import utcnow
-from photon.store import agent_status, orders, quotes
+from photon.store import agent_status, equity, orders, quotes
 from photon.types import ACTIVE_STATES, Action, Agent, OrderStatus
 
 HALTED = "halted for the day"
@@ -328,6 +328,7 @@ def reset(
     portfolio = _lock(session, user_id)
     session.execute(delete(Position).where(Position.user_id == user_id))
     session.execute(delete(PaperOrder).where(PaperOrder.user_id == user_id))
+    equity.clear(session, user_id)
     cash = starting_cash if starting_cash is not None else portfolio.starting_cash
     portfolio.starting_cash = portfolio.cash = cash
     portfolio.realised_pnl = portfolio.fees_paid = 0.0

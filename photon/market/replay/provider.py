@@ -112,7 +112,8 @@ class ReplayProvider:
             else:
                 begin = defaults[interval]
                 if wanted is not None:
-                    log.info(
+                    # Every job builds the provider afresh: say it once per process, quietly.
+                    log.debug(
                         "replay start %s is outside %s's history; using its default", start, ticker
                     )
             self._series[ticker] = _Series(
