@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from photon import api, cli, log, models, security  # noqa: F401  (models registers the tables)
 from photon.api.docs import STATIC_URL
 from photon.config import Settings
-from photon.extensions import db, init_redis, jwt, migrate
+from photon.extensions import db, init_redis, jwt, limiter, migrate
 from photon.realtime import sockets
 
 
@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, str] | None = None, *, web: bool = Fals
     jwt.init_app(app)
     security.init_app(app, settings)
     init_redis(app, settings.effective_redis_url)
+    limiter.init_app(app)
     sockets.init_app(app, settings, web)
     api.init_app(app)
     cli.init_app(app)
@@ -56,13 +57,14 @@ def _settings(app: Flask, test_config: Mapping[str, str] | None) -> Settings:
 def _configure(app: Flask, settings: Settings, web: bool) -> None:
     log.setup(settings.log_level)
     uri = settings.database_uri(app.instance_path)
+    secret = settings.secret(app.instance_path)
     app.config.update(
         PHOTON=settings,
         # Blocking C-level I/O (curl_cffi) must leave the event loop when eventlet serves.
         PHOTON_GREEN=web and settings.async_mode == "eventlet",
         TESTING=settings.env == "test",
-        SECRET_KEY=settings.secret,
-        JWT_SECRET_KEY=settings.secret,
+        SECRET_KEY=secret,
+        JWT_SECRET_KEY=secret,
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.jwt_access_minutes),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.jwt_refresh_days),
         JWT_TOKEN_LOCATION=["headers"],
@@ -84,6 +86,13 @@ def _configure(app: Flask, settings: Settings, web: bool) -> None:
             "security": [{"bearerAuth": []}],
         },
         JSON_SORT_KEYS=False,
+        # Login and register limits, counted in Redis so that every web process shares them;
+        # if Redis is down, requests pass rather than fail.
+        RATELIMIT_STORAGE_URI=settings.effective_redis_url,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1.0, "socket_timeout": 2.0},
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_KEY_PREFIX="photon-limit",
     )
     # Serve /x and /x/ alike: the contract uses Django-style slashes, and a redirect would turn
     # a POST into a second request some clients will not make.

@@ -7,10 +7,14 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+# The key earlier versions used when none was set. It is published, so it is never used now:
+# refused in production, replaced by a generated key elsewhere.
 DEFAULT_SECRET = "photon-development-secret-not-for-production"
 ENVIRONMENTS = ("development", "production", "test")
 DATA_SOURCES = ("live", "replay")
@@ -58,6 +62,24 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _origins(value: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise ValueError(f"expected origins like https://host:port, got {origin!r}")
+    return origins
+
+
+_RATE = re.compile(r"^\d+/(second|minute|hour|day)$")
+
+
+def _rate_limit(value: str) -> str:
+    value = value.strip().lower()
+    if not _RATE.match(value):
+        raise ValueError(f"expected N/second, N/minute, N/hour or N/day, got {value!r}")
+    return value
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         value = value.strip().lower()
@@ -99,7 +121,11 @@ VARIABLES: tuple[Var, ...] = (
         "Redis; the app alone falls back to `redis://127.0.0.1:6379/0`.",
     ),
     Var(
-        "JWT_SECRET_KEY", _optional, None, "Signs JWTs and Flask sessions. Required in production."
+        "JWT_SECRET_KEY",
+        _optional,
+        None,
+        "Signs JWTs and Flask sessions. Required in production. Unset elsewhere: a random key "
+        "made once and kept in `instance/jwt-secret`.",
     ),
     Var("JWT_ACCESS_MINUTES", _int, 15, "Access-token lifetime in minutes."),
     Var("JWT_REFRESH_DAYS", _int, 7, "Refresh-token lifetime in days."),
@@ -198,6 +224,38 @@ VARIABLES: tuple[Var, ...] = (
         3600.0,
         "Seconds after a paper fill before the same symbol may fill again (no flip-flop).",
     ),
+    Var(
+        "PHOTON_CORS_ORIGINS",
+        _origins,
+        (),
+        "Comma-separated origins (`https://app.example.com`) allowed to call the API and "
+        "Socket.IO from a browser. Unset: the same origin only.",
+    ),
+    Var(
+        "PHOTON_LOGIN_RATE_LIMIT",
+        _rate_limit,
+        "30/minute",
+        "Logins per client IP (`N/second`, `N/minute`, `N/hour`); more get a 429.",
+    ),
+    Var(
+        "PHOTON_LOGIN_FAILURE_LIMIT",
+        _rate_limit,
+        "10/minute",
+        "Failed logins per username or email; more get a 429 even with the right password.",
+    ),
+    Var(
+        "PHOTON_REGISTER_RATE_LIMIT",
+        _rate_limit,
+        "10/minute",
+        "Registrations per client IP.",
+    ),
+    Var(
+        "PHOTON_METRICS_TOKEN",
+        _optional,
+        None,
+        "Bearer token `/metrics` requires. Unset: `/metrics` answers only requests from "
+        "loopback (the machine itself).",
+    ),
 )
 
 
@@ -232,6 +290,11 @@ class Settings:
     paper_max_positions: int
     paper_daily_loss_pct: float
     paper_cooldown: float
+    cors_origins: tuple[str, ...]
+    login_rate_limit: str
+    login_failure_limit: str
+    register_rate_limit: str
+    metrics_token: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -254,9 +317,12 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
-    @property
-    def secret(self) -> str:
-        return self.jwt_secret_key or DEFAULT_SECRET
+    def secret(self, instance_path: str) -> str:
+        """``JWT_SECRET_KEY``; outside production, when it is unset, a random one made once and
+        kept in the instance folder, so no published key can ever sign a valid token."""
+        if self.jwt_secret_key and self.jwt_secret_key != DEFAULT_SECRET:
+            return self.jwt_secret_key
+        return _instance_secret(os.path.join(instance_path, "jwt-secret"))
 
     @property
     def effective_redis_url(self) -> str:
@@ -288,3 +354,27 @@ class Settings:
                     return "postgresql+psycopg2://" + self.database_url[len(prefix) :]
             return self.database_url
         return f"sqlite:///{os.path.join(instance_path, 'photon.db')}"
+
+
+def _instance_secret(path: str) -> str:
+    """The secret in ``path``, created (readable by its owner only) if it does not exist yet.
+    Every process of one installation (web, worker, CLI) reads the same file."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    except FileNotFoundError:
+        pass
+    # Written whole under a private name, then linked into place: a process starting at the
+    # same moment either links first or finds the complete file, never a half-written one.
+    draft = f"{path}.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()

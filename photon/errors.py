@@ -57,7 +57,9 @@ class SymbolNotFound(ProviderError):
     http_status = 422
 
     def __init__(self, symbol: str, message: str | None = None) -> None:
-        super().__init__(message or f"Unknown symbol {symbol!r}", errors={"symbol": [symbol]})
+        message = message or f"Unknown symbol {symbol!r}"
+        # The field error says why, as every other validation error does, not just which.
+        super().__init__(message, errors={"symbol": [message]})
         self.symbol = symbol
 
 

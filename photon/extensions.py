@@ -5,6 +5,8 @@ from __future__ import annotations
 import redis
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_socketio import SocketIO
@@ -31,6 +33,8 @@ migrate = Migrate()
 jwt = JWTManager()
 api = Api()
 socketio = SocketIO()
+# Bound in create_app to Redis, so every web process counts the same attempts.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_redis(app: Flask, url: str) -> None:

@@ -181,6 +181,11 @@ def _env(url: str, redis_url: str, **extra: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "PHOTON_LOG_LEVEL": "WARNING",
         "JWT_SECRET_KEY": "test-secret-that-is-long-enough-for-hs256",
+        # Tests register and log in many users from one address; tests/api/test_auth.py
+        # checks the real limits.
+        "PHOTON_LOGIN_RATE_LIMIT": "10000/minute",
+        "PHOTON_LOGIN_FAILURE_LIMIT": "10000/minute",
+        "PHOTON_REGISTER_RATE_LIMIT": "10000/minute",
         **extra,
     }
 

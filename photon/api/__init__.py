@@ -11,6 +11,8 @@ from photon.api import (
     decisions,
     docs,
     errors,
+    guards,
+    headers,
     health,
     market_data,
     portfolio,
@@ -22,6 +24,8 @@ BLUEPRINTS = (auth, symbols, market_data, decisions, agents, portfolio, health)
 
 
 def init_app(app: Flask) -> None:
+    guards.init_app(app)
+    headers.init_app(app)
     api.init_app(app)
     errors.init_app(app)
     for module in BLUEPRINTS:

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from photon.api.blueprint import Blueprint
+from photon.api.schemas import id_field
 from photon.realtime.payloads import (
     AgentStatusSchema,
     ExecutionStatusSchema,
@@ -38,9 +39,7 @@ class DecisionMakerInSchema(Schema):
         validate=validate.OneOf(("start", "stop")),
         metadata={"description": "Turn auto-decide on fresh bars on or off"},
     )
-    symbol_id = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Queue one analysis now"}
-    )
+    symbol_id = id_field(metadata={"description": "Queue one analysis now"})
 
     @validates_schema
     def _one_of(self, data: dict, **_kwargs) -> None:

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from photon import security
+from photon.api.blueprint import Blueprint
+from photon.config import Settings
+from photon.extensions import limiter
 from photon.models import User
+from photon.realtime import presence
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -74,16 +86,33 @@ class RefreshSchema(Schema):
     refresh = fields.String(required=True)
 
 
-class AccessSchema(Schema):
-    access = fields.String()
-
-
 class LogoutSchema(Schema):
     refresh = fields.String(metadata={"description": "Also revoke this refresh token"})
+
+    @pre_load
+    def _object_or_nothing(self, data: object, **_kwargs) -> object:
+        # A body that is not an object carries no refresh token: log out all the same, rather
+        # than answer 422 and leave the token valid.
+        return data if isinstance(data, dict) else {}
+
+
+def _settings() -> Settings:
+    return current_app.config["PHOTON"]
+
+
+def _identity() -> str:
+    """The username or email a login names: failed logins are counted per account too."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    name = body.get("username") or body.get("email") or ""
+    return "account:" + (name.strip().lower()[:254] if isinstance(name, str) else "")
 
 
 @blp.route("/register/")
 class Register(MethodView):
+    decorators = [limiter.limit(lambda: _settings().register_rate_limit)]
+
+    @blp.doc(security=[])
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
     def post(self, data: dict) -> User:
@@ -93,6 +122,16 @@ class Register(MethodView):
 
 @blp.route("/login/")
 class Login(MethodView):
+    decorators = [
+        limiter.limit(lambda: _settings().login_rate_limit),
+        limiter.limit(
+            lambda: _settings().login_failure_limit,
+            key_func=_identity,
+            deduct_when=lambda response: response.status_code == 401,
+        ),
+    ]
+
+    @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     def post(self, data: dict) -> dict[str, str]:
@@ -102,11 +141,13 @@ class Login(MethodView):
 
 @blp.route("/refresh/")
 class Refresh(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RefreshSchema)
-    @blp.response(200, AccessSchema)
+    @blp.response(200, TokensSchema)
     def post(self, data: dict) -> dict[str, str]:
-        """Exchange a refresh token for a new access token"""
-        return security.refresh(data["refresh"])
+        """Exchange a refresh token for a new access and refresh token; the old one is used up,
+        and presenting it again revokes the whole login"""
+        return presence.refresh(data["refresh"])
 
 
 @blp.route("/me/")
@@ -125,4 +166,4 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self, data: dict | None) -> None:
         """Revoke the access token and the refresh token of this login"""
-        security.logout(current_user.id, (data or {}).get("refresh"))
+        presence.logout(current_user.id, (data or {}).get("refresh"))

@@ -44,8 +44,9 @@ def asset(filename: str) -> Response:
     # Vite names assets by content hash, so they may be cached for good.
     packed = filename + ".gz"
     if "gzip" in request.accept_encodings and os.path.isfile(os.path.join(folder, packed)):
-        response = send_from_directory(folder, packed, max_age=31536000,
-                                       mimetype=mimetypes.guess_type(filename)[0])
+        response = send_from_directory(
+            folder, packed, max_age=31536000, mimetype=mimetypes.guess_type(filename)[0]
+        )
         response.headers["Content-Encoding"] = "gzip"
     else:
         response = send_from_directory(folder, filename, max_age=31536000)

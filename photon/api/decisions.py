@@ -8,12 +8,12 @@ import redis
 from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from photon.agents.decision import agent as decider
-from photon.api.schemas import TimeRangeSchema
+from photon.api.blueprint import Blueprint
+from photon.api.schemas import TimeRangeSchema, id_field
 from photon.extensions import db
 from photon.models import TradingDecision
 from photon.providers import get_providers
@@ -31,12 +31,12 @@ blp = Blueprint(
 
 
 class DecisionQuerySchema(TimeRangeSchema):
-    symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    symbol_id = id_field(query=True, load_default=None)
     action = fields.String(load_default=None, validate=validate.OneOf(ACTIONS))
 
 
 class DecideSchema(Schema):
-    symbol_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    symbol_id = id_field(required=True)
 
 
 class BucketSchema(Schema):

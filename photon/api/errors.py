@@ -7,10 +7,12 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from photon import security
 from photon.errors import PhotonError
-from photon.extensions import jwt
+from photon.extensions import db, jwt
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +72,27 @@ def _photon_error(exc: PhotonError) -> Response:
     return error_response(exc.http_status, exc.message, exc.errors, headers)
 
 
+def _database_down(exc: DBAPIError) -> Response:
+    """The database cannot be reached (stopped, restarting, network): a 503 the client may
+    retry, not a 500. The pool pre-pings, so service returns by itself when it is back."""
+    db.session.rollback()
+    log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+    return error_response(
+        503, "The database is unavailable; try again shortly", {}, {"Retry-After": "5"}
+    )
+
+
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return http_error(exc)
     log.exception("Unhandled error")
     return error_response(500, "Internal server error; it has been logged.")
+
+
+def _revoked_or_malformed(_header: dict, payload: dict) -> Response:
+    # The blocklist check also refuses malformed tokens (see security.init_app): say which.
+    problem = security.malformed(payload)
+    return error_response(401, f"Invalid token: {problem}" if problem else "Token has been revoked")
 
 
 def _jwt_error(status: int, message: str):
@@ -85,12 +103,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(PhotonError, _photon_error)
     app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)
     # flask-jwt-extended answers {"msg": ...} by default; its errors take the one shape too.
     jwt.unauthorized_loader(
         lambda reason: error_response(401, f"Authentication required: {reason}")
     )
     jwt.invalid_token_loader(lambda reason: error_response(401, f"Invalid token: {reason}"))
     jwt.expired_token_loader(_jwt_error(401, "Token has expired"))
-    jwt.revoked_token_loader(_jwt_error(401, "Token has been revoked"))
+    jwt.revoked_token_loader(_revoked_or_malformed)
     jwt.needs_fresh_token_loader(_jwt_error(401, "A fresh token is required"))
     jwt.user_lookup_error_loader(_jwt_error(401, "The token's user no longer exists"))

@@ -7,11 +7,11 @@ import logging
 import redis
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from photon.api.blueprint import Blueprint
 from photon.extensions import db, get_redis
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class HealthSchema(Schema):
 
 @blp.route("/health")
 class Health(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="A dependency is down")
     def get(self) -> tuple[dict[str, str], int]:

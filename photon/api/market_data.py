@@ -6,10 +6,10 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from photon.agents import backfill, monitor
+from photon.api.blueprint import Blueprint
 from photon.api.schemas import (
     BarsQuerySchema,
     MarketDataQuerySchema,

@@ -10,12 +10,12 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from photon.agents.execution import books
-from photon.api.schemas import TimeRangeSchema
+from photon.api.blueprint import Blueprint
+from photon.api.schemas import TimeRangeSchema, id_field
 from photon.extensions import db
 from photon.models import EquitySnapshot, PaperOrder
 from photon.realtime.payloads import OrderSchema, PortfolioSchema
@@ -46,7 +46,7 @@ class EquityPointSchema(Schema):
 
 
 class OrderQuerySchema(TimeRangeSchema):
-    symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    symbol_id = id_field(query=True, load_default=None)
     side = fields.String(load_default=None, validate=validate.OneOf(SIDES))
     status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
 

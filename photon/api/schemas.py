@@ -3,7 +3,8 @@ Socket.IO both send is in ``photon.realtime.payloads``."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -11,12 +12,32 @@ from photon.errors import PhotonError
 from photon.realtime.payloads import QuoteSchema
 from photon.types import INTERVALS
 
+# Ids are 64-bit in the database: anything larger can name no row, and must not reach SQL.
+MAX_ID = 2**63 - 1
+# Market data starts after 1970; a time past the year 3000 is a typo or a probe, and one near
+# 9999 overflows the date arithmetic of back-fills (9999-12-31 + one bar).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def id_field(*, query: bool = False, **kwargs: Any) -> fields.Integer:
+    """A row id from 1 to ``MAX_ID``. In a JSON body it must be an integer (1.5 is refused, not
+    taken as 1); in a query string it arrives as text, and "1.5" is refused all the same."""
+    return fields.Integer(strict=not query, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def time_field(**kwargs: Any) -> fields.AwareDateTime:
+    """A time between ``EARLIEST`` and ``LATEST``; one without a zone is UTC."""
+    return fields.AwareDateTime(
+        default_timezone=UTC, validate=validate.Range(EARLIEST, LATEST), **kwargs
+    )
+
 
 class TimeRangeSchema(Schema):
-    """``[start, end)``; a time without a zone is UTC."""
+    """``[start, end)``, start before end; a time without a zone is UTC."""
 
-    start = fields.AwareDateTime(default_timezone=UTC, load_default=None)
-    end = fields.AwareDateTime(default_timezone=UTC, load_default=None)
+    start = time_field(load_default=None)
+    end = time_field(load_default=None)
 
     @validates_schema
     def _ordered(self, data: dict, **_kwargs) -> None:
@@ -25,11 +46,11 @@ class TimeRangeSchema(Schema):
 
 
 class MarketDataQuerySchema(TimeRangeSchema):
-    symbol_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    symbol_id = id_field(query=True, load_default=None)
 
 
 class BarsQuerySchema(TimeRangeSchema):
-    symbol_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    symbol_id = id_field(query=True, required=True)
     interval = fields.String(load_default="1h", validate=validate.OneOf(INTERVALS))
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
@@ -65,7 +86,8 @@ class RefreshResultSchema(Schema):
 
 class RefreshInSchema(Schema):
     symbol_ids = fields.List(
-        fields.Integer(),
+        id_field(),
+        validate=validate.Length(max=1000),
         load_default=None,
         metadata={"description": "Default: every symbol you watch"},
     )

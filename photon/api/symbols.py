@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields
 
 from photon import providers
+from photon.api.blueprint import Blueprint
 from photon.extensions import db
 from photon.models import Watch
+from photon.realtime import presence
 from photon.store import watchlist
 
 blp = Blueprint(
@@ -70,5 +71,5 @@ class SymbolDetail(MethodView):
 
     @blp.response(204)
     def delete(self, symbol_id: int) -> None:
-        """Stop watching a symbol"""
-        watchlist.remove(db.session, current_user.id, symbol_id)
+        """Stop watching a symbol; your live connections leave its room"""
+        presence.unwatch(current_user.id, symbol_id)

@@ -63,3 +63,23 @@ def emit(event: str, payload: Any, room: str, *, redis_url: str | None = None) -
             _queue_emitter(redis_url).emit(event, payload, to=room)
     except Exception as exc:
         log.warning("emit %s to %s failed: %s", event, room, exc)
+
+
+def _server(redis_url: str | None):
+    return socketio.server if redis_url is None else _queue_emitter(redis_url).server
+
+
+def disconnect(sid: str, *, redis_url: str | None = None) -> None:
+    """Close a connection, in whichever web process holds it (Socket.IO's queue carries it)."""
+    try:
+        _server(redis_url).disconnect(sid, namespace="/")
+    except Exception as exc:
+        log.warning("disconnect of %s failed: %s", sid, exc)
+
+
+def leave_room(sid: str, room: str, *, redis_url: str | None = None) -> None:
+    """Take a connection out of a room, in whichever web process holds it."""
+    try:
+        _server(redis_url).leave_room(sid, room, namespace="/")
+    except Exception as exc:
+        log.warning("leave_room %s %s failed: %s", sid, room, exc)

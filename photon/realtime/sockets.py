@@ -13,7 +13,7 @@ from photon.config import Settings
 from photon.errors import PhotonError
 from photon.extensions import db, socketio
 from photon.market.symbols import resolve
-from photon.realtime import payloads
+from photon.realtime import payloads, presence
 from photon.realtime.events import (
     ERROR,
     SUBSCRIBE,
@@ -27,31 +27,35 @@ from photon.store import watchlist
 log = logging.getLogger(__name__)
 MAX_SYMBOLS = 200
 
-# sid -> user id; lives in the web process that holds the connection.
-_users: dict[str, int] = {}
+# sid -> (user id, login); lives in the web process that holds the connection.
+_users: dict[str, tuple[int, str | None]] = {}
 
 
-def _authenticate(auth: object) -> int:
+def _authenticate(auth: object) -> tuple[int, str | None]:
     token = auth.get("token") if isinstance(auth, dict) else None
     if not token:
         raise ConnectionRefusedError("Authentication required: pass auth={'token': <access JWT>}")
     try:
-        return int(security.verify(token, "access")["sub"])
+        claims = security.verify(token, "access")
     except PhotonError as exc:
         raise ConnectionRefusedError(exc.message) from None
     finally:
         db.session.remove()
+    return int(claims["sub"]), claims.get("fam")
 
 
 def on_connect(auth: object = None) -> bool:
-    user_id = _authenticate(auth)
-    _users[request.sid] = user_id
+    user_id, family = _authenticate(auth)
+    _users[request.sid] = (user_id, family)
     join_room(user_room(user_id))
+    presence.joined(request.sid, user_id, family)
     return True
 
 
 def on_disconnect(*_args: object) -> None:
-    _users.pop(request.sid, None)
+    known = _users.pop(request.sid, None)
+    if known is not None:
+        presence.left(request.sid, *known)
 
 
 def _symbols_arg(data: object) -> list[str] | None:
@@ -63,7 +67,7 @@ def _symbols_arg(data: object) -> list[str] | None:
 
 def on_subscribe(data: object = None) -> dict[str, Any]:
     """Join ``symbol:<TICKER>`` rooms for watched symbols; refuse the rest, saying why."""
-    user_id = _users.get(request.sid)
+    user_id = _users.get(request.sid, (None, None))[0]
     symbols = _symbols_arg(data)
     if user_id is None or symbols is None:
         message = "subscribe expects {'symbols': ['AAPL', ...]}"
@@ -112,7 +116,8 @@ def init_app(app: Flask, settings: Settings, web: bool) -> None:
         # Workers publish to Redis; the web process subscribes and relays to its clients.
         message_queue=settings.effective_redis_url if web else None,
         channel=channel(settings.effective_redis_url),
-        cors_allowed_origins="*",
+        # Browsers may connect from the same origin only, or from PHOTON_CORS_ORIGINS.
+        cors_allowed_origins=list(settings.cors_origins) or None,
     )
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)

@@ -12,7 +12,9 @@ def page(
     session: Session, query: Select, order_by: tuple, page: int, page_size: int
 ) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(*order_by).offset((page - 1) * page_size).limit(page_size)
-    ).all()
+    offset = (page - 1) * page_size
+    if offset >= total:
+        # Past the last page: nothing to read, and an offset past 2**63 would not fit in SQL.
+        return [], total
+    rows = session.scalars(query.order_by(*order_by).offset(offset).limit(page_size)).all()
     return list(rows), total

@@ -16,6 +16,8 @@ import pytest
 import socketio
 
 from photon.realtime.events import AGENT_STATUS, QUOTE, emit, user_room
+from tests.conftest import PASSWORD
+from tests.realtime.conftest import live_server, server_env
 
 # These tests start a real web process.
 pytestmark = pytest.mark.slow
@@ -303,3 +305,62 @@ def test_readme_shows_the_client_verbatim():
     if "socketio.Client()" not in readme:
         pytest.skip("README has no python-socketio client section yet")
     assert README_CLIENT.read_text().strip() in readme
+
+
+# --- revocation and unwatching reach live connections -----------------------------------------
+
+
+def test_logout_disconnects_that_logins_sockets_within_a_second(live, listeners):
+    user = live.user("BTC")
+    mine = listeners(live).connect({"token": user.access})
+    second_login = live.api(
+        "POST", "/api/auth/login/", json={"username": user.username, "password": PASSWORD}
+    ).json()
+    other = listeners(live).connect({"token": second_login["access"]})
+    assert live.api("POST", "/api/auth/logout/", user).status_code == 204
+    deadline = time.monotonic() + 1.0
+    while mine.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not mine.sio.connected, "the logged-out login's socket is still connected"
+    assert other.sio.connected, "another login of the same user must stay connected"
+
+
+def test_logout_reaches_sockets_on_another_web_process(
+    live, database_urls, redis_url, tmp_path_factory, listeners
+):
+    env = server_env(database_urls["sqlite"], redis_url)
+    with live_server(env, tmp_path_factory.mktemp("wsgi-2")) as second:
+        user = live.user("BTC")
+        there = listeners(second).connect({"token": user.access})
+        assert live.api("POST", "/api/auth/logout/", user).status_code == 204
+        deadline = time.monotonic() + 1.0
+        while there.sio.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not there.sio.connected, "logout on one process left a socket on the other"
+
+
+def test_a_reused_refresh_token_disconnects_the_login(live, listeners):
+    user = live.user("BTC")
+    client = listeners(live).connect({"token": user.access})
+    first = live.api("POST", "/api/auth/refresh/", json={"refresh": user.refresh})
+    assert first.status_code == 200
+    replay = live.api("POST", "/api/auth/refresh/", json={"refresh": user.refresh})
+    assert replay.status_code == 401
+    deadline = time.monotonic() + 1.0
+    while client.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not client.sio.connected
+
+
+def test_unwatching_a_symbol_leaves_its_room(live, jobs, listeners):
+    user = live.user("BTC", "AAPL")
+    client = listeners(live).connect({"token": user.access})
+    assert client.call("subscribe", {"symbols": ["BTC", "AAPL"]})["joined"] == ["BTCUSDT", "AAPL"]
+    symbols = {s["symbol"]: s["id"] for s in live.api("GET", "/api/trading/symbols/", user).json()}
+    gone = live.api("DELETE", f"/api/trading/symbols/{symbols['BTCUSDT']}/", user)
+    assert gone.status_code == 204
+    start_monitor(live, user)
+    jobs.run()
+    client.wait_for(QUOTE, lambda q: q["symbol"] == "AAPL")
+    time.sleep(QUIET)
+    assert [q["symbol"] for q in client.received(QUOTE)] == ["AAPL"]
