@@ -16,6 +16,7 @@ from photon.api import (
     health,
     market_data,
     portfolio,
+    spec,
     symbols,
 )
 from photon.extensions import api
@@ -30,5 +31,6 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
+    spec.refine(api.spec.components.schemas)
     app.register_blueprint(docs.bp)
     dashboard.init_app(app)

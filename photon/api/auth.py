@@ -66,9 +66,13 @@ class UserSchema(Schema):
     created_at = fields.DateTime()
 
 
+# An identity is looked up in the database, and PostgreSQL text cannot hold a NUL character.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="No NUL (0x00) characters.")
+
+
 class LoginSchema(Schema):
-    username = fields.String(metadata={"description": "Username or email"})
-    email = fields.String()
+    username = fields.String(validate=NO_NUL, metadata={"description": "Username or email"})
+    email = fields.String(validate=NO_NUL)
     password = fields.String(required=True, load_only=True)
 
     @validates_schema

@@ -15,6 +15,8 @@ from photon.errors import Invalid
 from photon.types import AssetClass, Source
 
 MAX_LENGTH = 20
+# What a request may carry before surrounding spaces are stripped (the spec's maxLength).
+MAX_RAW_LENGTH = 64
 
 # Bases common enough that a bare ``SOL`` means the crypto pair, not a stock ticker.
 CRYPTO_BASES = frozenset(
@@ -40,6 +42,11 @@ def resolve(raw: str) -> Resolved:
     """Normalise ``raw``; raises ``Invalid`` for empty, over-long or ill-formed input."""
     if not isinstance(raw, str):
         raise Invalid("Symbol must be a string", errors={"symbol": ["Not a string."]})
+    if len(raw) > MAX_RAW_LENGTH:
+        raise Invalid(
+            f"Symbol is longer than {MAX_LENGTH} characters",
+            errors={"symbol": [f"At most {MAX_LENGTH} characters."]},
+        )
     text = raw.strip().upper()
     if not text:
         raise Invalid("Symbol is empty", errors={"symbol": ["Must not be empty."]})

@@ -284,3 +284,18 @@ def test_the_spec_declares_public_operations_and_the_pagination_header(client):
             headers = op["responses"].get("200", {}).get("headers", {})
             if "X-Pagination" in headers:
                 assert headers["X-Pagination"]["schema"] == {"type": "string"}
+
+
+def test_nul_characters_never_reach_the_database(client, auth):
+    auth.register("alice")
+    for body in (
+        {"username": "al\x00ice", "password": "x"},
+        {"email": "a\x00@b.c", "password": "x"},
+    ):
+        assert _error(client.post("/api/auth/login/", json=body), 422)
+    assert _error(
+        client.post(
+            "/api/trading/symbols/", json={"symbol": "AA\x00PL"}, headers=auth.headers("bob")
+        ),
+        422,
+    )
