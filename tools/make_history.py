@@ -5,9 +5,9 @@
 Cleans each raw file with the loaders in ``tools.history`` and writes the compact bundled
 copies. Daily stock series are adjusted for splits and dividends (``adjusted`` below): the
 decision model, its labels and the replay all read these files, and a 2:1 split in raw prices
-reads as a -50 % move. The hourly crypto series keep only the last ``HOURLY_WINDOW`` before their newest complete
-bar, which is enough for a replay and keeps the package small. The output is byte-for-byte
-reproducible, so rerunning it on unchanged input leaves git clean.
+reads as a -50 % move. The hourly crypto series keep only the last ``HOURLY_WINDOW`` before
+their newest complete bar, which is enough for a replay and keeps the package small. The
+output is byte-for-byte reproducible, so rerunning it on unchanged input leaves git clean.
 """
 
 from __future__ import annotations
