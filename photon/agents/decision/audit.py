@@ -85,7 +85,6 @@ def audit(session: Session, decision: TradingDecision) -> dict[str, Any]:
         "confidence": _compare(decision.confidence, again.confidence),
         "probabilities": _compare(decision.probabilities, again.probabilities),
         "price": _compare(decision.price, again.price),
-        "window_start": _compare(decision.window_start, again.window_start),
         "signals": {
             "match": not signal_diff and not extra,
             "differences": signal_diff,

@@ -121,8 +121,8 @@ def rules_reasoning(
                      f"{said} (weight {rule.weight:g})")  # fmt: skip
     proposed = {1: Action.BUY, -1: Action.SELL, 0: Action.HOLD}[cal.vote]
     head = (
-        f"{action}: rules ensemble score {score:+.2f} (BUY at >= +{rules.THRESHOLD:.2f}, SELL at <= "
-        f"-{rules.THRESHOLD:.2f}): " + "; ".join(parts) + ". "
+        f"{action}: rules ensemble score {score:+.2f} (BUY at >= +{rules.THRESHOLD:.2f}, "
+        f"SELL at <= -{rules.THRESHOLD:.2f}): " + "; ".join(parts) + ". "
     )
     basis = (
         f"Calibrated on this symbol's {cal.n_rows} past bars ({cal.n_vote} with the same vote), "
