@@ -6,6 +6,7 @@ from photon.backtest.engine import (
     Trade,
     frame_from_ohlcv,
     run_backtest,
+    write_decisions_csv,
     write_equity_csv,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "Trade",
     "frame_from_ohlcv",
     "run_backtest",
+    "write_decisions_csv",
     "write_equity_csv",
 ]

@@ -36,6 +36,7 @@ import pandas as pd
 from photon.agents.decision.model import ModelConfig
 from photon.backtest import strategies
 from photon.errors import Conflict, Invalid
+from photon.types import COST
 
 STRATEGIES = ("sma-cross", "rules", "model")
 _FULL = 1 - sys.float_info.epsilon  # backtesting.py's default order size, shown as .9999
@@ -72,6 +73,9 @@ class BacktestResult:
     equity: pd.Series  # indexed by open_time, from ``start`` to ``end``
     info: dict[str, Any] = field(default_factory=dict)
     actions: np.ndarray | None = None  # rules/model: per-bar +1/-1/0 from ``start`` to ``end``
+    # rules/model: every bar's decision from ``start`` to ``end`` (NaN confidence: none).
+    decisions: strategies.Decisions | None = None
+    prices: np.ndarray | None = None  # closes from ``start`` to ``end``, beside ``decisions``
 
     def stats(self) -> dict[str, Any]:
         """The headline figures, JSON-safe (NaN becomes None)."""
@@ -152,8 +156,12 @@ def run_backtest(
         orders = strategies.sma_cross(close, lo, hi, fast, slow)
         orders.info = {"fast": fast, "slow": slow}
     elif strategy == "rules":
-        kw = {} if hold is None else {"hold": hold}
-        orders = strategies.rules_strategy(df, lo, hi, allow_short=allow_short, **kw)
+        # The rules calibrate on the horizon they are held for: the model's when one is given.
+        horizon = hold or (config.horizon if config else strategies.DEFAULT_HORIZON)
+        cost = config.cost if config else COST
+        orders = strategies.rules_strategy(
+            df, lo, hi, hold=horizon, allow_short=allow_short, cost=cost
+        )
     else:
         orders = strategies.model_strategy(
             df, lo, hi, config=config, retrain_every=retrain_every, hold=hold,
@@ -284,7 +292,46 @@ def _result(
         equity=pd.Series(equity, index=pd.DatetimeIndex(times.iloc[lo : hi + 1]), name="equity"),
         info=orders.info,
         actions=None if orders.actions is None else orders.actions[lo : hi + 1],
+        decisions=_window(orders.decisions, lo, hi),
+        prices=close[lo : hi + 1],
     )
+
+
+def _window(d: strategies.Decisions | None, lo: int, hi: int) -> strategies.Decisions | None:
+    if d is None:
+        return None
+    w = slice(lo, hi + 1)
+    return strategies.Decisions(d.actions[w], d.confidence[w], d.proba[w], d.base_rate[w],
+                                d.model[w], d.horizon, d.cost)  # fmt: skip
+
+
+DECISION_COLUMNS = ("bar_time", "action", "confidence", "p_up", "p_down", "p_flat", "price",
+                    "horizon_bars", "cost", "model")  # fmt: skip
+
+
+def write_decisions_csv(result: BacktestResult, path: str | Path) -> int:
+    """Every decision of a rules or model run as CSV (``DECISION_COLUMNS``), so anyone can score
+    it against the raw prices: BUY is right when ``close`` ``horizon_bars`` bars later is above
+    ``price * (1 + cost)``, SELL below ``price * (1 - cost)``, HOLD in between. Returns the rows
+    written; bars without a decision (before the first model) are left out."""
+    d = result.decisions
+    if d is None or result.prices is None:
+        raise Invalid(f"strategy {result.strategy!r} makes no decisions to write")
+    names = {1: "BUY", -1: "SELL", 0: "HOLD"}
+    times = result.equity.index
+    rows = d.decided()
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(DECISION_COLUMNS)
+        for i in rows:
+            # repr: the shortest text that reads back as the same float.
+            numbers = [d.confidence[i], d.proba[i, 2], d.proba[i, 0], d.proba[i, 1]]
+            w.writerow(
+                [times[i].isoformat(), names[int(d.actions[i])]]
+                + [repr(float(v)) for v in numbers]
+                + [repr(float(result.prices[i])), d.horizon, repr(float(d.cost)), d.model[i]]
+            )
+    return len(rows)
 
 
 def write_equity_csv(result: BacktestResult, path: str | Path) -> None:

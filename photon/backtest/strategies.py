@@ -3,6 +3,11 @@
 Direction +1 means "close whatever is open and go long", -1 "close and go short", 0 "close". The
 engine fills every order at the next bar's open. All signals are causal (TA-Lib indicators, and a
 model retrained walk-forward on past bars only), so an order at bar ``i`` never reads bar ``i+1``.
+
+The rules and model strategies also record every bar's decision (``Decisions``): the action, its
+calibrated confidence and the three probabilities, from the same code the live agent decides
+with (``rules_point``, ``TrainedModel.decide``), so the backtest's record can be scored like
+stored decisions.
 """
 
 from __future__ import annotations
@@ -15,12 +20,37 @@ import pandas as pd
 import talib
 
 from photon.agents.decision import rules
-from photon.agents.decision.core import DEFAULT_HORIZON
-from photon.agents.decision.features import bar_arrays, feature_matrix
+from photon.agents.decision.core import DEFAULT_HORIZON, rules_point
+from photon.agents.decision.features import MIN_BARS, bar_arrays, feature_matrix
 from photon.agents.decision.model import MIN_TRAIN_ROWS, ModelConfig, train
-from photon.errors import Conflict
+from photon.agents.decision.scoring import DOWN, FLAT, UP
+from photon.errors import Conflict, PhotonError
+from photon.types import COST
 
 Progress = Callable[[float], None]
+
+
+@dataclass
+class Decisions:
+    """One decision per bar (NaN confidence where there was none), over a whole frame."""
+
+    actions: np.ndarray  # int8 +1/-1/0
+    confidence: np.ndarray  # calibrated P(right)
+    proba: np.ndarray  # (n, 3): DOWN, FLAT, UP
+    base_rate: np.ndarray  # how often the action was right in the training labels
+    model: np.ndarray  # object: "lightgbm", "rules" or "" (no decision)
+    horizon: int
+    cost: float
+
+    @classmethod
+    def empty(cls, n: int, horizon: int, cost: float) -> Decisions:
+        nan = np.full(n, np.nan)
+        return cls(np.zeros(n, dtype=np.int8), nan.copy(), np.full((n, 3), np.nan), nan.copy(),
+                   np.full(n, "", dtype=object), horizon, cost)  # fmt: skip
+
+    def decided(self) -> np.ndarray:
+        """Indices of the bars that have a decision."""
+        return np.flatnonzero(np.isfinite(self.confidence))
 
 
 @dataclass
@@ -30,6 +60,7 @@ class Orders:
     first_bar: int  # first bar the strategy could act on (for buy & hold)
     info: dict = field(default_factory=dict)  # JSON-safe description (model versions, ...)
     actions: np.ndarray | None = None  # per-bar BUY/SELL/HOLD as +1/-1/0, for hit rates
+    decisions: Decisions | None = None
 
 
 def sma_cross(close: np.ndarray, lo: int, hi: int, fast: int = 10, slow: int = 20) -> Orders:
@@ -72,18 +103,43 @@ def orders_from_targets(target: np.ndarray, lo: int, hi: int, first_bar: int) ->
     return Orders(bars, target[bars].astype(np.int8), max(lo, first_bar))
 
 
+def rules_decisions(
+    df: pd.DataFrame, lo: int, hi: int, *, horizon: int = DEFAULT_HORIZON, cost: float = COST
+) -> Decisions:
+    """The calibrated rules' decision on every bar ``lo .. hi``, each from the ``rules.LOOKBACK``
+    bars up to it, exactly as ``decide`` makes it live."""
+    high, low, close, volume = bar_arrays(df)
+    out = Decisions.empty(len(df), horizon, cost)
+    for k in range(max(lo, MIN_BARS - 1), hi + 1):
+        w = slice(max(0, k + 1 - rules.LOOKBACK), k + 1)
+        try:
+            _, cal = rules_point(high[w], low[w], close[w], volume[w], cost, horizon)
+        except PhotonError:
+            continue  # warm-up: not finite yet
+        out.actions[k], out.confidence[k], out.proba[k] = cal.action, cal.confidence, cal.proba
+        out.base_rate[k], out.model[k] = cal.base_rate, rules.NAME
+    return out
+
+
 def rules_strategy(
-    df: pd.DataFrame, lo: int, hi: int, *, hold: int = DEFAULT_HORIZON, allow_short: bool = True
+    df: pd.DataFrame,
+    lo: int,
+    hi: int,
+    *,
+    hold: int = DEFAULT_HORIZON,
+    allow_short: bool = True,
+    cost: float = COST,
 ) -> Orders:
-    """The rules ensemble's BUY/SELL on every bar, each held ``hold`` bars."""
-    x = feature_matrix(*bar_arrays(df))
-    score = rules.contributions(x).sum(axis=1)
-    finite = np.flatnonzero(np.isfinite(score))
+    """The calibrated rules' BUY/SELL on every bar, each held ``hold`` bars (the horizon they
+    are calibrated on)."""
+    decisions = rules_decisions(df, lo, hi, horizon=hold, cost=cost)
+    finite = decisions.decided()
     first = int(finite[0]) if len(finite) else len(df)
-    target = hold_targets(rules.actions(score), hold, allow_short)
+    target = hold_targets(decisions.actions, hold, allow_short)
     orders = orders_from_targets(target, lo, hi, first)
     orders.info = {"model": rules.NAME, "version": rules.VERSION, "hold_bars": hold}
-    orders.actions = rules.actions(score)
+    orders.actions = decisions.actions
+    orders.decisions = decisions
     return orders
 
 
@@ -102,7 +158,9 @@ def model_strategy(
 
     Until enough history exists for ``MIN_TRAIN_ROWS`` labelled rows the strategy stays flat (it
     does not borrow the rules), so its record is the model's alone; ``first_bar`` says when it
-    started, and buy & hold is measured from there too.
+    started, and buy & hold is measured from there too. Decisions read the rows of one causal
+    feature matrix (live decisions compute the same features on their last ``WINDOW`` bars,
+    equal to within 1e-7).
     """
     config = config or ModelConfig()
     h = config.horizon
@@ -117,27 +175,35 @@ def model_strategy(
             errors={"min_rows": [MIN_TRAIN_ROWS]},
         )
     k = first = max(int(enough[0]) + h, lo)
-    actions = np.zeros(len(df), dtype=np.int8)
+    decisions = Decisions.empty(len(df), h, config.cost)
     times = df["open_time"]
     versions: list[dict] = []
     while k <= hi:
         model = train(df, until=times.iloc[k], config=config, features=x)
         stop = min(k + retrain_every, hi + 1)
-        actions[k:stop] = model.actions(model.predict_proba(x[k:stop]))
+        rows = np.arange(k, stop)[ok[k:stop]]
+        act, conf, proba = model.decide(x[rows])
+        decisions.actions[rows], decisions.confidence[rows], decisions.proba[rows] = (
+            act,
+            conf,
+            proba,
+        )
+        rates = np.array(model.base_rates)[np.where(act == 1, UP, np.where(act == -1, DOWN, FLAT))]
+        decisions.base_rate[rows], decisions.model[rows] = rates, model.name
         versions.append(
             {
                 "version": model.version,
                 "train_start": model.train_start.isoformat(),
                 "train_end": model.train_end.isoformat(),
                 "decides_from": times.iloc[k].isoformat(),
-                "thresholds": [model.thresholds.buy, model.thresholds.sell],
+                "breakeven": [model.payoff.breakeven_buy, model.payoff.breakeven_sell],
                 "test_hit_rate": model.metrics.get("test_hit_rate"),
             }
         )
         if progress:
             progress((stop - lo) / (hi + 1 - lo))
         k = stop
-    target = hold_targets(actions, h if hold is None else hold, allow_short)
+    target = hold_targets(decisions.actions, h if hold is None else hold, allow_short)
     orders = orders_from_targets(target, lo, hi, first)
     orders.info = {
         "model": "lightgbm",
@@ -145,5 +211,6 @@ def model_strategy(
         "retrain_every": retrain_every,
         "models": versions,
     }
-    orders.actions = actions
+    orders.actions = decisions.actions
+    orders.decisions = decisions
     return orders

@@ -9,8 +9,18 @@ import click
 from flask import current_app
 
 from photon.agents.decision import ModelConfig
-from photon.agents.decision.agent import HORIZON_BARS, decision_interval, frame
-from photon.backtest.engine import STRATEGIES, run_backtest, write_equity_csv
+from photon.agents.decision.agent import (
+    HORIZON_BARS,
+    RETRAIN_EVERY_BARS,
+    decision_interval,
+    frame,
+)
+from photon.backtest.engine import (
+    STRATEGIES,
+    run_backtest,
+    write_decisions_csv,
+    write_equity_csv,
+)
 from photon.cli import photon_cli
 from photon.cli.market import symbol_row
 from photon.errors import PhotonError, ProviderError
@@ -92,6 +102,13 @@ def _date(value: str | None) -> datetime | None:
     default=None,
     help="Equity curve CSV (default: instance/backtests/backtest-SYMBOL-STRATEGY.csv)",
 )
+@click.option(
+    "--decisions-out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write every out-of-sample decision (model, rules) as CSV: bar_time, action, "
+    "confidence, p_up, p_down, p_flat, price, horizon_bars, cost, model",
+)
 def backtest(
     symbol: str,
     strategy: str,
@@ -101,12 +118,13 @@ def backtest(
     commission: float,
     source: str,
     out: str | None,
+    decisions_out: str | None,
 ) -> None:
     """Backtest a strategy on SYMBOL and write the equity curve as CSV.
 
-    Strategies: model (walk-forward LightGBM, retrained every 250 bars on past bars only),
-    rules (the transparent rules ensemble) and sma-cross (SMA 10/20, as backtesting.py's
-    SmaCross). Orders fill at the next bar's open with COMMISSION per side.
+    Strategies: model (walk-forward LightGBM, retrained on past bars only every 21 daily or 168
+    hourly bars, as live), rules (the calibrated rules ensemble) and sma-cross (SMA 10/20, as
+    backtesting.py's SmaCross). Orders fill at the next bar's open with COMMISSION per side.
     """
     try:
         df, interval, origin = _bars(symbol, source)
@@ -130,14 +148,20 @@ def backtest(
                 end=_date(end),
                 progress=progress,
                 config=ModelConfig(horizon=HORIZON_BARS[interval]),
+                retrain_every=RETRAIN_EVERY_BARS[interval],
                 lot=1e-6 if crypto else 1.0,
             )
+        if decisions_out and result.decisions is None:
+            raise click.ClickException(f"--decisions-out: {strategy} makes no decisions")
     except (PhotonError, ValueError) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from exc
     click.echo(result.summary())
     path = out or default_output(f"backtest-{resolve(symbol).ticker}-{strategy}.csv")
     write_equity_csv(result, path)
     click.echo(f"equity curve: {path}")
+    if decisions_out:
+        n = write_decisions_csv(result, decisions_out)
+        click.echo(f"decisions: {decisions_out} ({n} out of sample)")
 
 
 def default_output(name: str) -> str:

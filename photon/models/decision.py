@@ -42,6 +42,15 @@ class TradingDecision(db.Model):
     horizon_bars: Mapped[int | None]
     interval: Mapped[str | None] = mapped_column(String(4))
     cost: Mapped[float | None] = mapped_column(Float)
+    # Calibrated probabilities of the outcomes "right" is judged on; confidence is the one that
+    # makes the action right. None on decisions made before calibration existed.
+    p_up: Mapped[float | None] = mapped_column(Float)
+    p_down: Mapped[float | None] = mapped_column(Float)
+    p_flat: Mapped[float | None] = mapped_column(Float)
+    # How often the action's outcome occurred in the training labels: the Brier baseline.
+    base_rate: Mapped[float | None] = mapped_column(Float)
+    # Open time of the first bar the decision read, so an audit re-reads the very same bars.
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Filled in by the scoring job once the horizon has passed.
     outcome_return: Mapped[float | None] = mapped_column(Float)
@@ -49,6 +58,12 @@ class TradingDecision(db.Model):
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     symbol: Mapped[Symbol] = relationship(lazy="joined")
+
+    @property
+    def probabilities(self) -> dict[str, float] | None:
+        if self.p_up is None or self.p_down is None or self.p_flat is None:
+            return None
+        return {"up": self.p_up, "down": self.p_down, "flat": self.p_flat}
 
 
 class DecisionModel(db.Model):

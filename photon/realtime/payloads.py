@@ -110,7 +110,25 @@ class DecisionSchema(Schema):
     symbol_id = fields.Integer()
     symbol = fields.String(attribute="symbol.ticker")
     action = fields.String()
-    confidence = fields.Float()
+    confidence = fields.Float(
+        metadata={
+            "description": "Calibrated probability that the action is right after horizon_bars "
+            "bars: P(up) for BUY, P(down) for SELL, P(flat) for HOLD"
+        }
+    )
+    probabilities = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        allow_none=True,
+        metadata={
+            "description": "Calibrated {up, down, flat}: the return after horizon_bars bars "
+            "beyond +cost, below -cost, or within ± cost"
+        },
+    )
+    base_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "How often this action was right in the training labels"},
+    )
     reasoning = fields.String()
     signals = fields.Dict(metadata={"description": "Every feature: value, contribution, label"})
     model = fields.String(metadata={"description": "lightgbm or rules"})
@@ -126,6 +144,9 @@ class DecisionSchema(Schema):
     interval = fields.String(allow_none=True)
     horizon_bars = fields.Integer(allow_none=True)
     cost = fields.Float(allow_none=True)
+    window_start = fields.DateTime(
+        allow_none=True, metadata={"description": "Open time of the first bar the decision read"}
+    )
     created_at = fields.DateTime(metadata={"description": "Wall-clock time of the decision"})
     outcome_return = fields.Float(allow_none=True)
     outcome_correct = fields.Boolean(allow_none=True)

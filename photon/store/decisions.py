@@ -4,13 +4,16 @@ decision may use, and the decisions still waiting to be scored."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from photon.errors import NotFound
 from photon.models import DecisionModel, Symbol, TradingDecision
 from photon.store import pagination
+from photon.store import reliability as rel
 
 
 def _filtered(
@@ -200,6 +203,12 @@ def statistics(session: Session, user_id: int, filters: dict) -> dict:
             select(base.c.model, func.count()).group_by(base.c.model).order_by(base.c.model)
         )
     }
+    rows = session.execute(
+        select(base.c.model, base.c.action, base.c.confidence, base.c.outcome_correct,
+               base.c.base_rate, base.c.horizon_bars, base.c.interval)
+        .where(base.c.outcome_correct.is_not(None))
+        .order_by(base.c.model, base.c.action)
+    ).all()  # fmt: skip
     return {
         "total": total,
         "mean_confidence": mean,
@@ -208,4 +217,47 @@ def statistics(session: Session, user_id: int, filters: dict) -> dict:
         "by_action": by_action,
         "by_symbol": by_symbol,
         "by_model": by_model,
+        **calibration(rows),
+    }
+
+
+def _judge(rows: list[Any]) -> dict[str, Any]:
+    """Hit rate with its interval, mean confidence, ECE, Brier and the base-rate Brier."""
+    conf = np.array([r.confidence for r in rows], dtype=np.float64)
+    right = np.array([bool(r.outcome_correct) for r in rows])
+    hits = int(right.sum())
+    ci = rel.wilson(hits, len(rows))
+    with_base = [r for r in rows if r.base_rate is not None]
+    return {
+        "n": len(rows),
+        "hit_rate": hits / len(rows) if rows else None,
+        "hit_rate_ci": list(ci) if ci else None,
+        "mean_confidence": float(conf.mean()) if rows else None,
+        "ece": rel.ece(conf, right),
+        "brier": rel.brier(conf, right),
+        # Decisions from before base rates were stored are left out of this one figure.
+        "brier_base_rate": rel.brier(
+            np.array([r.base_rate for r in with_base], dtype=np.float64),
+            np.array([bool(r.outcome_correct) for r in with_base]),
+        ),
+        "n_base_rate": len(with_base),
+        "horizons": sorted({f"{r.horizon_bars} x {r.interval}" for r in rows if r.horizon_bars}),
+        "reliability": rel.reliability(conf, right),
+    }
+
+
+def calibration(rows: list[Any]) -> dict[str, Any]:
+    """On scored decisions only: the pooled reliability table and figures, and the same per
+    (model, action)."""
+    pooled = _judge(rows)
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in rows:
+        groups.setdefault((r.model, r.action), []).append(r)
+    return {
+        "reliability": pooled.pop("reliability"),
+        "calibration": pooled,
+        "groups": [
+            {"model": model, "action": action, **_judge(members)}
+            for (model, action), members in groups.items()
+        ],
     }

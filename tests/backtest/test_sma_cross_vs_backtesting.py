@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from backtesting import Backtest
 from backtesting.test import GOOG
@@ -103,15 +104,86 @@ def test_model_strategy_is_walk_forward_without_lookahead():
         assert m["train_end"] <= m["decides_from"]
 
 
-def test_rules_strategy_acts_like_live_rules_decisions():
+def _record(result, upto: int) -> tuple:
+    """Every decision of a run up to bar ``upto``: action, confidence and probabilities."""
+    d = result.decisions
+    return (d.actions[: upto + 1].tolist(), d.confidence[: upto + 1].tobytes(),
+            d.proba[: upto + 1].tobytes(), d.model[: upto + 1].tolist())  # fmt: skip
+
+
+# Cuts inside the window, from the first model's bars to the last: a leak inside the window
+# (a feature or label read one bar late) changes the decision on the cut bar, where the cut run
+# cannot see the bar after it.
+MODEL_CUTS = list(range(620, 2147, 150))
+
+
+@pytest.fixture(scope="module")
+def model_run():
+    return run_backtest(frame_from_ohlcv(GOOG), "model", retrain_every=250)
+
+
+@pytest.mark.parametrize("cut", MODEL_CUTS)
+def test_model_decisions_cut_inside_the_window_equal_every_earlier_one(model_run, cut):
+    assert len(MODEL_CUTS) >= 10
+    df = frame_from_ohlcv(GOOG)
+    cut_run = run_backtest(df.iloc[: cut + 1], "model", retrain_every=250)
+    assert np.isfinite(model_run.decisions.confidence[cut])  # the cut bar is decided
+    assert _record(cut_run, cut) == _record(model_run, cut)
+
+
+def test_rules_decisions_cut_inside_the_window_equal_every_earlier_one():
+    df = frame_from_ohlcv(GOOG)
+    start = df["open_time"].iloc[1700]
+    full = run_backtest(df, "rules", start=start)
+    cuts = range(1710, 2147, 40)
+    assert len(cuts) >= 10
+    for cut in cuts:
+        cut_run = run_backtest(df.iloc[: cut + 1], "rules", start=start)
+        assert _record(cut_run, cut - 1700) == _record(full, cut - 1700), cut
+
+
+def test_rules_strategy_decides_like_live_rules_decisions():
     from photon.agents.decision import decide
 
     df = frame_from_ohlcv(GOOG)
-    result = run_backtest(df, "rules")
+    result = run_backtest(df, "rules", start=df["open_time"].iloc[1200])
     names = {1: "BUY", -1: "SELL", 0: "HOLD"}
-    for i in range(60, len(df), 173):
+    for i in range(1200, len(df), 97):
         live = decide(df, model=None, at=df["open_time"].iloc[i].to_pydatetime())
-        assert live.action == names[int(result.actions[i])]
+        k = i - 1200
+        assert live.action == names[int(result.actions[k])]
+        # The same arithmetic on the same bars: the same bits.
+        assert live.confidence == result.decisions.confidence[k]
+
+
+def test_model_strategy_decides_like_live_model_decisions(model_run):
+    from photon.agents.decision import decide, train
+
+    df = frame_from_ohlcv(GOOG)
+    first = model_run.info["models"][2]
+    k0 = int(df["open_time"].searchsorted(pd.Timestamp(first["decides_from"])))
+    model = train(df, until=df["open_time"].iloc[k0].to_pydatetime())
+    assert model.version == first["version"]
+    for i in range(k0, k0 + 250, 25):
+        live = decide(df, model=model, at=df["open_time"].iloc[i].to_pydatetime())
+        assert live.action == {1: "BUY", -1: "SELL", 0: "HOLD"}[int(model_run.actions[i])]
+        # Live reads the last 256 bars, the backtest one causal matrix: equal to 1e-7.
+        assert live.confidence == pytest.approx(model_run.decisions.confidence[i], abs=1e-6)
+
+
+def test_decisions_csv_has_every_decision_to_score_independently(model_run, tmp_path):
+    from photon.backtest import write_decisions_csv
+
+    path = tmp_path / "decisions.csv"
+    n = write_decisions_csv(model_run, path)
+    rows = pd.read_csv(path)
+    assert list(rows.columns) == ["bar_time", "action", "confidence", "p_up", "p_down", "p_flat",
+                                  "price", "horizon_bars", "cost", "model"]  # fmt: skip
+    assert n == len(rows) == int(np.isfinite(model_run.decisions.confidence).sum())
+    np.testing.assert_allclose(rows[["p_up", "p_down", "p_flat"]].sum(axis=1), 1.0)
+    right = {"BUY": "p_up", "SELL": "p_down", "HOLD": "p_flat"}
+    assert (rows["confidence"] == rows.apply(lambda r: r[right[r["action"]]], axis=1)).all()
+    assert set(rows["model"]) == {"lightgbm"} and set(rows["horizon_bars"]) == {5}
 
 
 def test_lot_size_lets_expensive_assets_trade():

@@ -117,3 +117,18 @@ def test_backfill_command_resumes(replay_app):
     assert "(0 new)" in again.output
     unknown = runner.invoke(args=["photon", "backfill", "TSLA", "--days", "5"])
     assert unknown.exit_code != 0 and "TSLA" in unknown.output
+
+
+def test_backtest_writes_every_out_of_sample_decision(runner, tmp_path):
+    out = tmp_path / "decisions.csv"
+    args = ["photon", "backtest", "GOOG", "--strategy", "model", "--data", "bundled",
+            "--out", str(tmp_path / "curve.csv"), "--decisions-out", str(out)]  # fmt: skip
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "bar_time,action,confidence,p_up,p_down,p_flat,price,horizon_bars,cost,model"
+    assert f"decisions: {out} ({len(lines) - 1} out of sample)" in result.output
+    first = lines[1].split(",")
+    assert first[1] in ("BUY", "SELL", "HOLD") and first[7:] == ["5", "0.004", "lightgbm"]
+    sma = runner.invoke(args=[*args[:4], "sma-cross", *args[5:]])
+    assert sma.exit_code != 0 and "makes no decisions" in sma.output

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photon.agents.backfill import backfill
-from photon.agents.decision.core import decide_many
+from photon.agents.decision import rules
+from photon.agents.decision.core import Decision, decide_many
 from photon.agents.decision.features import MIN_BARS, WINDOW
-from photon.agents.decision.model import ModelConfig, TrainedModel, train
+from photon.agents.decision.model import FORMAT, ModelConfig, TrainedModel, train
 from photon.agents.decision.scoring import score
-from photon.errors import Conflict, PhotonError, ProviderError
+from photon.errors import Conflict, Invalid, PhotonError, ProviderError
 from photon.market.registry import Providers
 from photon.models import Bar, DecisionModel, Symbol, TradingDecision
 from photon.models.types import utcnow
@@ -40,7 +41,8 @@ HORIZON_BARS = {"1h": 24, "1d": 5}
 # Retraining is counted in bars, so a replay at one bar a second and a live feed age a model
 # alike: weekly on hourly bars, monthly on daily ones.
 RETRAIN_EVERY_BARS = {"1h": 168, "1d": 21}
-DECIDE_LOOKBACK = WINDOW + 44  # bars fetched before deciding
+# Bars fetched before deciding: a model reads WINDOW, the rules calibrate on LOOKBACK.
+DECIDE_LOOKBACK = max(WINDOW, rules.LOOKBACK) + 44
 TRAIN_LOOKBACK = 3000  # bars fetched before training
 
 
@@ -184,49 +186,68 @@ def decide_stored(
                 )
                 continue
             ready.append(symbol)
-        frames = {s.ticker: frame_from_rows(windows[s.id]) for s in ready}
         # The newest model trained before each symbol's last bar: no lookahead.
         stored_models = decisions.latest_models(
             session, interval, {s.id: windows[s.id][-1][0] for s in ready}
         )
-        models = {
-            s.ticker: TrainedModel.from_bytes(stored_models[s.id].blob)
-            if s.id in stored_models
-            else None
-            for s in ready
-        }
-        results = decide_many(frames, models, costs=COST)
+        models = {s.ticker: load_model(stored_models.get(s.id)) for s in ready}
+        # The rules calibrate on their own longer look-back: read it for those symbols only.
+        longer = stored.windows(
+            session, [s.id for s in ready if models[s.ticker] is None], interval, end,
+            rules.LOOKBACK,
+        )  # fmt: skip
+        frames = {s.ticker: frame_from_rows(longer.get(s.id) or windows[s.id]) for s in ready}
+        results = decide_many(frames, models, costs=COST, horizon=HORIZON_BARS[interval])
         for symbol in ready:
             result = results[symbol.ticker]
             if isinstance(result, PhotonError):
                 problems[symbol.id] = result
                 continue
-            made.append(
-                TradingDecision(
-                    user_id=user_id,
-                    symbol_id=symbol.id,
-                    action=result.action,
-                    confidence=result.confidence,
-                    reasoning=result.reasoning,
-                    signals=result.signals,
-                    model=result.model,
-                    model_version=result.version,
-                    price=result.price,
-                    bar_time=result.bar_time,
-                    # A model carries the horizon it was trained for; rules are scored on the
-                    # interval's.
-                    horizon_bars=result.horizon
-                    if models[symbol.ticker]
-                    else HORIZON_BARS[interval],
-                    interval=interval,
-                    cost=result.cost,
-                    created_at=utcnow(),
-                    symbol=symbol,
-                )
-            )
+            made.append(stored_decision(result, user_id, symbol, interval))
     session.add_all(made)
     session.commit()
     return made, problems
+
+
+def load_model(row: DecisionModel | None) -> TrainedModel | None:
+    """The stored model, or None (the rules decide) when there is none or it predates the
+    current format (it is retrained: ``training_due``)."""
+    if row is None:
+        return None
+    try:
+        return TrainedModel.from_bytes(row.blob)
+    except Invalid as exc:
+        log.info("model %s not used: %s", row.version, exc.message)
+        return None
+
+
+def stored_decision(
+    result: Decision, user_id: int, symbol: Symbol, interval: str
+) -> TradingDecision:
+    """The row for a core ``Decision``: every number it carries, and where its bars began."""
+    probs = result.probabilities
+    return TradingDecision(
+        user_id=user_id,
+        symbol_id=symbol.id,
+        action=result.action,
+        confidence=result.confidence,
+        reasoning=result.reasoning,
+        signals=result.signals,
+        model=result.model,
+        model_version=result.version,
+        price=result.price,
+        bar_time=result.bar_time,
+        horizon_bars=result.horizon,
+        interval=interval,
+        cost=result.cost,
+        p_up=probs["up"],
+        p_down=probs["down"],
+        p_flat=probs["flat"],
+        base_rate=result.base_rate,
+        window_start=result.window_start,
+        created_at=utcnow(),
+        symbol=symbol,
+    )
 
 
 def newest_complete_bar(session: Session, symbol: Symbol, now: datetime) -> datetime | None:
@@ -246,7 +267,9 @@ def training_due(session: Session, symbol: Symbol, now: datetime) -> bool:
     if newest is None:
         return False
     model = decisions.latest_model(session, symbol.id, interval, newest)
-    return model is None or newest - model.train_end >= bars(interval, RETRAIN_EVERY_BARS[interval])
+    if model is None or (model.metrics or {}).get("format") != FORMAT:
+        return True  # none yet, or one of a retired format that decisions no longer load
+    return newest - model.train_end >= bars(interval, RETRAIN_EVERY_BARS[interval])
 
 
 def retrain(
@@ -284,24 +307,30 @@ def retrain(
     return row
 
 
-def score_due(session: Session, limit: int = 1000) -> int:
-    """Score decisions whose horizon has passed, from stored bars; each is scored once."""
+def score_due(session: Session, limit: int = 1000, now: datetime | None = None) -> int:
+    """Score decisions whose horizon has passed, from stored bars; each is scored once.
+
+    The horizon is counted in bars, as the labels count it: the outcome is the close of the
+    ``horizon_bars``-th stored bar after the decision's bar, once that bar is complete at
+    ``now`` (the wall clock by default). ``scoring.score`` says whether the action was right.
+    """
+    now = now or utcnow()
     scored = 0
     for decision in decisions.unscored(session, limit):
         interval = decision.interval or decision_interval(decision.symbol)
         horizon = decision.horizon_bars or HORIZON_BARS[interval]
-        target = decision.bar_time + bars(interval, horizon)
         after = session.scalars(
             select(Bar)
             .where(
                 Bar.symbol_id == decision.symbol_id,
                 Bar.interval == interval,
-                Bar.open_time >= target,
+                Bar.open_time > decision.bar_time,
             )
             .order_by(Bar.open_time)
+            .offset(horizon - 1)
             .limit(1)
         ).first()
-        if after is None:
+        if after is None or after.open_time + bars(interval, 1) > now:
             continue
         cost = decision.cost if decision.cost is not None else COST
         decision.outcome_return = after.close / decision.price - 1.0

@@ -1,9 +1,14 @@
 """BUY / SELL / HOLD with reasons, from bars and (when there is one) a trained model.
 
 No lookahead by construction: ``decide`` cuts the frame at ``at`` before anything else and then
-reads only the last ``WINDOW`` bars of what is left, so bars after ``at`` cannot change a single
-bit of the decision. ``decide`` and ``decide_many`` share one code path, so a decision is the same
-whether it was made alone or in a batch.
+reads only the bars before it (the last ``WINDOW`` for a model, the last ``rules.LOOKBACK`` for
+the rules, which calibrate on them), so bars after ``at`` cannot change a single bit of the
+decision. ``decide`` and ``decide_many`` share one code path, so a decision is the same whether
+it was made alone or in a batch.
+
+``confidence`` is always the calibrated probability that the action is right at its horizon
+(``scoring``): P(up) for a BUY, P(down) for a SELL, P(flat) for a HOLD, for the model and the
+rules alike, and ``probabilities`` carries all three.
 
 ``at`` includes the bar whose ``open_time`` equals it: callers pass the open time of the latest
 completed bar (or nothing, to use the last bar of the frame).
@@ -27,16 +32,16 @@ from photon.agents.decision.features import (
     MIN_BARS,
     WINDOW,
     bar_arrays,
-    describe,
+    feature_matrix,
     latest_row,
 )
-from photon.agents.decision.model import DOWN, FLAT, UP, TrainedModel
+from photon.agents.decision.model import TrainedModel
+from photon.agents.decision.reasons import model_reasoning, rules_reasoning
+from photon.agents.decision.scoring import ACTION_OF, DOWN, FLAT, RIGHT_CLASS, UP
 from photon.errors import Conflict, Invalid, PhotonError
-from photon.types import COST, Action
+from photon.types import COST
 
 DEFAULT_HORIZON = 5
-TOP_REASONS = 3
-_ACTION = {1: Action.BUY, -1: Action.SELL, 0: Action.HOLD}
 
 ModelFor = Callable[[str], TrainedModel | None] | Mapping[str, TrainedModel | None]
 
@@ -44,7 +49,7 @@ ModelFor = Callable[[str], TrainedModel | None] | Mapping[str, TrainedModel | No
 @dataclass(frozen=True)
 class Decision:
     action: str
-    confidence: float
+    confidence: float  # calibrated P(this action is right in ``horizon`` bars)
     reasoning: str
     signals: dict[str, dict[str, Any]]
     model: str
@@ -53,45 +58,60 @@ class Decision:
     bar_time: datetime
     horizon: int
     cost: float
-    probabilities: dict[str, float] | None = None
+    probabilities: dict[str, float]  # calibrated: up, down, flat
+    base_rate: float  # how often this action was right in the training labels
+    window_start: datetime  # open time of the first bar the decision read
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``bar_time`` as ISO 8601, every number a finite float."""
+        """JSON-ready: times as ISO 8601, every number a finite float."""
         d = asdict(self)
         d["bar_time"] = self.bar_time.isoformat()
+        d["window_start"] = self.window_start.isoformat()
         return d
 
 
 @dataclass(frozen=True)
-class _Point:
-    x: np.ndarray
-    price: float
-    bar_time: datetime
+class _Cut:
+    """A frame cut at ``at``: its first ``n`` rows are the past."""
+
+    df: pd.DataFrame
+    n: int
+
+    def arrays(self, bars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        lo = max(0, self.n - bars)
+        high, low, close, volume = bar_arrays(self.df)
+        return high[lo : self.n], low[lo : self.n], close[lo : self.n], volume[lo : self.n]
+
+    def time(self, i: int) -> datetime:
+        return self.df["open_time"].array[i].to_pydatetime()
+
+    def start(self, bars: int) -> datetime:
+        return self.time(max(0, self.n - bars))
 
 
-def _prepare(df: pd.DataFrame, at: datetime | None) -> _Point:
-    """Cut ``df`` at ``at`` and compute the last bar's features from the cut frame only."""
+def _cut(df: pd.DataFrame, at: datetime | None) -> _Cut:
     if "open_time" not in df.columns:
         raise Invalid("bars frame lacks column 'open_time'")
-    times = df["open_time"]
     n = len(df)
     if at is not None:
         if at.tzinfo is None:
             raise Invalid("'at' must be timezone-aware", errors={"at": [str(at)]})
-        n = int(times.searchsorted(pd.Timestamp(at), side="right"))
+        n = int(df["open_time"].searchsorted(pd.Timestamp(at), side="right"))
     if n < MIN_BARS:
         when = f" at or before {at.isoformat()}" if at is not None else ""
         raise Conflict(
             f"{n} bars{when}; a decision needs at least {MIN_BARS}",
             errors={"bars": [n], "min_bars": [MIN_BARS]},
         )
-    lo = max(0, n - WINDOW)
-    high, low, close, volume = (a[lo:n] for a in bar_arrays(df))
-    x = latest_row(high, low, close, volume)
+    bar_arrays(df)  # a frame without OHLCV columns is Invalid before any model is looked up
+    return _Cut(df, n)
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         bad = [name for name, v in zip(FEATURE_NAMES, x, strict=True) if not math.isfinite(v)]
         raise Invalid(f"features are not finite at the last bar: {', '.join(bad)}")
-    return _Point(x, float(close[-1]), times.array[n - 1].to_pydatetime())
+    return x
 
 
 def decide(
@@ -100,15 +120,19 @@ def decide(
     model: TrainedModel | None,
     at: datetime | None = None,
     costs: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
 ) -> Decision:
     """Decide for the last bar at or before ``at``, with ``model`` or, when it is None, the rules.
 
-    ``costs`` (round-trip, a fraction) is recorded for scoring rules decisions; a model's labels
-    and thresholds were fixed at training, so a model decision records the model's own cost.
-    Raises ``Conflict`` when fewer than ``MIN_BARS`` bars exist at ``at``, ``Invalid`` for a
-    malformed frame.
+    ``costs`` (round-trip, a fraction) and ``horizon`` (bars) define "right" for the rules,
+    which calibrate on them; a model's labels fixed both at training, so a model decision uses
+    the model's own. Raises ``Conflict`` when fewer than ``MIN_BARS`` bars exist at ``at``,
+    ``Invalid`` for a malformed frame.
     """
-    return _decide_rows([_prepare(df, at)], model, costs)[0]
+    result = _decide_rows([_cut(df, at)], model, costs, horizon)[0]
+    if isinstance(result, PhotonError):
+        raise result
+    return result
 
 
 def decide_many(
@@ -117,6 +141,7 @@ def decide_many(
     *,
     at: datetime | None = None,
     costs: float | None = None,
+    horizon: int = DEFAULT_HORIZON,
 ) -> dict[str, Decision | PhotonError]:
     """``decide`` for many symbols, batching inference per model.
 
@@ -132,113 +157,115 @@ def decide_many(
     else:
         lookup = model_for
     out: dict[str, Decision | PhotonError] = {}
-    groups: dict[int, tuple[TrainedModel | None, list[str], list[_Point]]] = {}
+    groups: dict[int, tuple[TrainedModel | None, list[str], list[_Cut]]] = {}
     for ticker, df in frames.items():
         try:
-            point = _prepare(df, at)
+            cut = _cut(df, at)
         except PhotonError as e:
             out[ticker] = e
             continue
         model = lookup(ticker)
         group = groups.setdefault(id(model), (model, [], []))
         group[1].append(ticker)
-        group[2].append(point)
-    for model, tickers, points in groups.values():
-        out.update(zip(tickers, _decide_rows(points, model, costs), strict=True))
+        group[2].append(cut)
+    for model, tickers, cuts in groups.values():
+        for ticker, result in zip(tickers, _decide_rows(cuts, model, costs, horizon), strict=True):
+            out[ticker] = result
     return {t: out[t] for t in frames}
 
 
 def _decide_rows(
-    points: list[_Point], model: TrainedModel | None, costs: float | None
-) -> list[Decision]:
-    x = np.vstack([p.x for p in points])
+    cuts: list[_Cut], model: TrainedModel | None, costs: float | None, horizon: int
+) -> list[Decision | PhotonError]:
     if model is None:
-        contrib = rules.contributions(x)
-        score = contrib.sum(axis=1)
-        acts, conf = rules.actions(score), rules.confidence(score)
-        cost = COST if costs is None else costs
-        heads = [
-            f"rules ensemble score {s:+.2f} (BUY at >= +{rules.THRESHOLD:.2f}, "
-            f"SELL at <= -{rules.THRESHOLD:.2f})"
-            for s in score
-        ]
-        return [
-            _build(p, contrib[i], int(acts[i]), float(conf[i]), heads[i], rules.NAME,
-                   rules.VERSION, DEFAULT_HORIZON, cost, None)
-            for i, p in enumerate(points)
-        ]  # fmt: skip
-    proba = model.predict_proba(x)
-    contrib, _bias = model.explain(x)
-    acts = model.actions(proba)
-    out = []
-    for i, p in enumerate(points):
-        a = int(acts[i])
-        probs = {
-            "up": float(proba[i, UP]),
-            "flat": float(proba[i, FLAT]),
-            "down": float(proba[i, DOWN]),
-        }
-        conf = probs["up"] if a == 1 else probs["down"] if a == -1 else probs["flat"]
-        head = _model_headline(model, probs, a)
-        out.append(
-            _build(p, contrib[i], a, conf, head, model.name, model.version, model.horizon,
-                   model.cost, probs)
-        )  # fmt: skip
-    return out
+        return [_rules_decision(c, COST if costs is None else costs, horizon) for c in cuts]
+    # A symbol whose features are not finite gets its error; the others are decided in one batch.
+    out: list[Decision | PhotonError | None] = []
+    rows: list[int] = []
+    xs: list[np.ndarray] = []
+    for k, cut in enumerate(cuts):
+        try:
+            xs.append(_finite(latest_row(*cut.arrays(WINDOW))))
+        except PhotonError as e:
+            out.append(e)
+            continue
+        rows.append(k)
+        out.append(None)
+    if not rows:
+        return out  # type: ignore[return-value]
+    x = np.vstack(xs)
+    actions, confidence, proba = model.decide(x)
+    contrib, bias = model.explain(x)
+    for i, k in enumerate(rows):
+        cut = cuts[k]
+        action = ACTION_OF[int(actions[i])]
+        probs = _probs(proba[i])
+        conf = float(confidence[i])
+        out[k] = Decision(
+            action=action,
+            confidence=conf,
+            reasoning=model_reasoning(action, conf, probs, x[i], contrib[i], float(bias[i]), model),
+            signals=_signals(x[i], contrib[i]),
+            model=model.name,
+            version=model.version,
+            price=float(cut.arrays(1)[2][-1]),
+            bar_time=cut.time(cut.n - 1),
+            horizon=model.horizon,
+            cost=float(model.cost),
+            probabilities=probs,
+            base_rate=float(model.base_rates[RIGHT_CLASS[action]]),
+            window_start=cut.start(WINDOW),
+        )
+    return out  # type: ignore[return-value]
 
 
-def _model_headline(model: TrainedModel, probs: dict[str, float], action: int) -> str:
-    edge = probs["up"] - probs["down"]
-    buy, sell = model.thresholds.buy, model.thresholds.sell
-    if action == 1 and buy is not None:
-        rule = f"edge {edge:+.2f} >= BUY threshold +{buy:.2f}"
-    elif action == -1 and sell is not None:
-        rule = f"edge {edge:+.2f} <= SELL threshold -{sell:.2f}"
-    else:
-        buy_text = "off (no edge in calibration)" if buy is None else f">= +{buy:.2f}"
-        sell_text = "off (no edge in calibration)" if sell is None else f"<= -{sell:.2f}"
-        rule = f"edge {edge:+.2f} inside the thresholds (BUY {buy_text}, SELL {sell_text})"
-    return (
-        f"P(up > {model.cost:.2%} in {model.horizon} bars)={probs['up']:.2f}, "
-        f"P(down)={probs['down']:.2f}, P(inside)={probs['flat']:.2f}; {rule}"
-    )
-
-
-def _build(
-    point: _Point,
-    contrib: np.ndarray,
-    action: int,
-    confidence: float,
-    headline: str,
-    model: str,
-    version: str,
-    horizon: int,
+def rules_point(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
     cost: float,
-    probs: dict[str, float] | None,
-) -> Decision:
-    signals = {
-        name: {"value": float(point.x[j]), "contribution": float(contrib[j]), "label": LABELS[name]}
-        for j, name in enumerate(FEATURE_NAMES)
-    }
-    order = np.argsort(-np.abs(contrib), kind="stable")[:TOP_REASONS]
-    phrases = [
-        f"{describe(FEATURE_NAMES[j], float(point.x[j]))} pushed toward "
-        f"{Action.BUY if contrib[j] > 0 else Action.SELL} ({contrib[j]:+.2f})"
-        for j in order
-        if abs(contrib[j]) >= 0.005
-    ]
-    factors = "; ".join(phrases) if phrases else "no single factor stood out"
-    name = _ACTION[action]
+    horizon: int,
+) -> tuple[np.ndarray, rules.Calibrated]:
+    """The rules' features and calibrated decision for the last of these bars (at most
+    ``rules.LOOKBACK`` of them): what ``decide`` does without a model, minus the words, so
+    the backtest runs the very same arithmetic. ``Invalid`` when the last row is not finite."""
+    xs = feature_matrix(high, low, close, volume)
+    x = _finite(xs[-1])
+    return x, rules.calibrate(xs, close, horizon, cost)
+
+
+def _rules_decision(cut: _Cut, cost: float, horizon: int) -> Decision | PhotonError:
+    high, low, close, volume = cut.arrays(rules.LOOKBACK)
+    try:
+        x, cal = rules_point(high, low, close, volume, cost, horizon)
+    except PhotonError as e:
+        return e
+    action = ACTION_OF[cal.action]
+    probs = _probs(cal.proba)
     return Decision(
-        action=name,
-        confidence=min(1.0, max(0.0, float(confidence))),
-        reasoning=f"{name}: {headline}. {factors}.",
-        signals=signals,
-        model=model,
-        version=version,
-        price=point.price,
-        bar_time=point.bar_time,
+        action=action,
+        confidence=cal.confidence,
+        reasoning=rules_reasoning(action, cal.confidence, probs, x, cal, horizon, cost),
+        signals=_signals(x, rules.contributions(x)[0]),
+        model=rules.NAME,
+        version=rules.VERSION,
+        price=float(close[-1]),
+        bar_time=cut.time(cut.n - 1),
         horizon=horizon,
         cost=float(cost),
         probabilities=probs,
+        base_rate=cal.base_rate,
+        window_start=cut.start(rules.LOOKBACK),
     )
+
+
+def _probs(p: np.ndarray) -> dict[str, float]:
+    return {"up": float(p[UP]), "down": float(p[DOWN]), "flat": float(p[FLAT])}
+
+
+def _signals(x: np.ndarray, contrib: np.ndarray) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"value": float(x[j]), "contribution": float(contrib[j]), "label": LABELS[name]}
+        for j, name in enumerate(FEATURE_NAMES)
+    }

@@ -99,3 +99,35 @@ def test_models_are_stored_with_window_and_metrics(app, client, auth):
     # Covered in depth in tests/agents; here: the table holds what the API names.
     with app.app_context():
         assert db.session.scalars(select(DecisionModel)).all() == []
+
+
+def test_a_replay_that_wraps_keeps_deciding(app, client, auth, app_env, redis_client):
+    """After the last bar the replay starts again from its start bar: earlier bars come back,
+    and each is decided (auto-decide skips only a bar it decided before)."""
+    import time
+
+    from photon.app import create_app
+    from photon.market.replay.bundled import load_bundled
+    from photon.market.replay.provider import HISTORY_BARS
+    from photon.providers import REPLAY_ANCHOR_KEY, get_providers
+
+    headers = auth.headers("alice")
+    add(client, headers, "ETH")
+    period = len(load_bundled("ETHUSDT", "1h")) - HISTORY_BARS  # ticks before it wraps
+    tick = 60.0
+    now = time.time() // tick * tick
+
+    def decide_at(steps: int):
+        # A fresh app reads the replay's anchor afresh: `steps` ticks ago the replay began.
+        redis_client.set(REPLAY_ANCHOR_KEY, repr(now - steps * tick))
+        later = create_app(app_env)
+        with later.app_context():
+            user_id = db.session.scalars(select(User.id)).one()
+            made, problems = decider.decide_fresh(db.session, get_providers(), user_id)
+            assert problems == []
+            return [d.bar_time for d in made]
+
+    (late,) = decide_at(period - 3)  # three ticks before the end of the history
+    (wrapped,) = decide_at(period + 5)  # five ticks after the wrap
+    assert wrapped < late  # an earlier bar came back, and it was decided
+    assert decide_at(period + 5) == []  # the same bar again: not decided twice

@@ -19,7 +19,13 @@ from photon.agents.decision.model import TrainedModel, train
 from photon.backtest import frame_from_ohlcv
 from photon.errors import Conflict, Invalid
 
-PHRASE = re.compile(r"[^;.]+=[^;]+ pushed toward (BUY|SELL) \([+-]\d+\.\d\d\)")
+PHRASE = re.compile(r"[^;:]+=[^;]+ (raised|lowered) the model's log-odds of a rise by \d+\.\d\d")
+TRACK = re.compile(
+    r"Track record: (decisions at this confidence \(\d\.\d-\d\.\d\) were right \d+ % of the "
+    r"time \(n = \d+, out of sample\)|no out-of-sample decision had a confidence of "
+    r"\d\.\d-\d\.\d \(n = 0\))\.$"
+)
+RIGHT_PROB = {"BUY": "up", "SELL": "down", "HOLD": "flat"}
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +49,12 @@ def _wreck_after(df: pd.DataFrame, i: int) -> pd.DataFrame:
     return out
 
 
+# Twelve cuts, from the first decidable bar to the end, inside and after the model's window.
+CUTS = [MIN_BARS - 1, 120, 300, 555, 800, 1000, 1401, 1500, 1750, 1900, 2100, len(GOOG) - 2]
+
+
 @pytest.mark.parametrize("use_model", [False, True])
-@pytest.mark.parametrize("i", [MIN_BARS - 1, 120, 1500, 2100])
+@pytest.mark.parametrize("i", CUTS)
 def test_no_lookahead_bit_identical(goog, model, use_model, i):
     m = model if use_model else None
     at = _at(goog, i)
@@ -74,34 +84,81 @@ def test_at_between_bars_uses_the_last_bar_before(goog):
 
 def test_rules_fallback_when_there_is_no_model(goog):
     d = decide(goog, model=None)
-    assert (d.model, d.version, d.probabilities) == ("rules", rules.VERSION, None)
+    assert (d.model, d.version) == ("rules", rules.VERSION)
     assert d.action in ("BUY", "SELL", "HOLD")
     total = sum(s["contribution"] for s in d.signals.values())
     assert d.reasoning.startswith(f"{d.action}: rules ensemble score {total:+.2f}")
+    # The rules' confidence is a calibrated probability too: of the action's own outcome.
+    assert sum(d.probabilities.values()) == pytest.approx(1.0)
+    assert d.confidence == d.probabilities[RIGHT_PROB[d.action]]
+    assert 0 < d.base_rate < 1
+    assert TRACK.search(d.reasoning)
+
+
+def test_rules_hold_confidence_is_p_flat_not_one_minus_score(goog):
+    # rules-v1 said 1 - |score| for HOLD: the most conflicted state read 1.0, and such HOLDs
+    # were right 5-15 % of the time. A HOLD is right when the price stays within the cost.
+    x = compute_features(goog).to_numpy()
+    score = rules.contributions(x).sum(axis=1)
+    i = int(np.flatnonzero((score == 0) & (np.arange(len(x)) > 1200))[0])
+    d = decide(goog, model=None, at=_at(goog, i))
+    assert d.action == "HOLD"
+    assert d.confidence == d.probabilities["flat"] < 0.5
+    assert "no vote reaches" in d.reasoning and "Confidence = P(within)" in d.reasoning
+
+
+def test_a_vote_without_an_edge_after_cost_becomes_hold(goog):
+    x = compute_features(goog).to_numpy()
+    votes = rules.actions(rules.contributions(x).sum(axis=1))
+    held = []
+    for i in np.flatnonzero(votes != 0)[::7]:
+        if i >= MIN_BARS:
+            d = decide(goog, model=None, at=_at(goog, int(i)))
+            if d.action == "HOLD":
+                held.append(d)
+    assert held, "every vote beat break-even: the gate was never exercised"
+    for d in held:
+        assert "does not beat the" in d.reasoning and "so HOLD" in d.reasoning
+        assert d.confidence == d.probabilities["flat"]
 
 
 def test_model_decision_records_model_and_probabilities(goog, model):
     d = decide(goog, model=model)
     assert (d.model, d.version, d.horizon, d.cost) == ("lightgbm", model.version, 5, model.cost)
     p = d.probabilities
-    assert p is not None and sum(p.values()) == pytest.approx(1.0)
-    expected = {"BUY": p["up"], "SELL": p["down"], "HOLD": p["flat"]}[d.action]
-    assert d.confidence == pytest.approx(expected)
-    assert d.reasoning.startswith(f"{d.action}: P(up > 0.40% in 5 bars)=")
+    assert sum(p.values()) == pytest.approx(1.0)
+    assert d.confidence == p[RIGHT_PROB[d.action]]
+    assert d.reasoning.startswith(f"{d.action}: calibrated P(rise > 0.40 % in 5 bars) = ")
+    assert TRACK.search(d.reasoning)
 
 
-def test_reasoning_quotes_the_top_contributions(goog):
+def test_model_acts_only_beyond_break_even(goog, model):
+    frames = {f"G{i}": goog.iloc[: i + 1] for i in range(1401, len(goog), 9)}
+    be = {"BUY": model.payoff.breakeven_buy, "SELL": model.payoff.breakeven_sell}
+    for d in decide_many(frames, lambda _t: model).values():
+        if d.action != "HOLD":
+            assert d.confidence > be[d.action]
+        else:
+            assert d.probabilities["up"] <= be["BUY"] and d.probabilities["down"] <= be["SELL"]
+
+
+def test_reasoning_says_what_the_numbers_are(goog, model):
     rsi = compute_features(goog)["rsi_14"].to_numpy()
     i = int(np.flatnonzero(rsi < 30)[0])
     d = decide(goog, model=None, at=_at(goog, i))
-    expected = f"RSI(14)={rsi[i]:.1f} (oversold) pushed toward BUY (+0.29)"
-    assert expected in d.reasoning
-    top = sorted(d.signals.values(), key=lambda s: -abs(s["contribution"]))[:3]
-    phrases = PHRASE.findall(d.reasoning)
+    # The rules: each rule's vote, not a share of a score worded as a cause.
+    assert f"RSI(14)={rsi[i]:.1f} (oversold) votes BUY (weight 1)" in d.reasoning
+    for label in ("SMA(10)/SMA(50)", "MACD hist", "Bollinger %b"):
+        assert label in d.reasoning
+    # The model: TreeSHAP terms in its own units, the top three at most.
+    m = decide(goog, model=model)
+    top = sorted(m.signals.values(), key=lambda s: -abs(s["contribution"]))[:3]
+    phrases = PHRASE.findall(m.reasoning)
     assert 1 <= len(phrases) <= 3
+    assert "log-odds of a rise against a fall, before calibration" in m.reasoning
     for s in top:
         if abs(s["contribution"]) >= 0.005:
-            assert s["label"] in d.reasoning
+            assert s["label"] in m.reasoning
 
 
 @pytest.mark.parametrize("use_model", [False, True])

@@ -41,7 +41,7 @@ def model(goog, until) -> TrainedModel:
 
 
 def _fingerprint(m: TrainedModel) -> tuple:
-    return (m.version, m.booster.model_to_string(), m.thresholds, m.metrics)
+    return (m.version, m.booster.model_to_string(), m.calibrator, m.payoff, m.metrics)
 
 
 def test_training_never_sees_rows_after_until(goog, until, model):
@@ -66,8 +66,10 @@ def test_label_windows_end_at_or_before_until(goog, until, model):
     assert model.train_end == until
     m = model.metrics
     fit, cal, test = m["fit_window"], m["calibration_window"], m["test_window"]
-    assert fit[0] < fit[1] <= cal[0] < cal[1] <= test[0] < test[1] <= until.isoformat()
-    assert m["n_fit"] > m["n_calibration"] > 0 and m["n_test"] > 0
+    # Calibrated out of fold on the fit rows (purged K-fold), tested after them.
+    assert cal == fit
+    assert fit[0] < fit[1] <= test[0] < test[1] <= until.isoformat()
+    assert m["n_fit"] == m["n_calibration"] > m["n_test"] > 0
 
 
 def test_deterministic(goog, until, model):
@@ -75,9 +77,25 @@ def test_deterministic(goog, until, model):
     assert model.version.startswith("lgbm-")
 
 
-def test_thresholds_are_positive_or_disabled(model):
-    for t in (model.thresholds.buy, model.thresholds.sell):
-        assert t is None or 0 < t <= 1
+def test_break_even_comes_from_the_training_labels(model):
+    p = model.payoff
+    for be in (p.breakeven_buy, p.breakeven_sell):
+        assert 0 < be < 1
+    # Break-even BUY: P(up) at which P(up) (g - cost) + (1 - P(up)) (l - cost) = 0.
+    b = p.breakeven_buy
+    assert b * (p.up_gain - p.cost) + (1 - b) * (p.not_up - p.cost) == pytest.approx(0, abs=1e-12)
+    s = p.breakeven_sell
+    net = s * (-p.down_gain - p.cost) + (1 - s) * (-p.not_down - p.cost)
+    assert net == pytest.approx(0, abs=1e-12)
+    assert sum(model.base_rates) == pytest.approx(1)
+
+
+def test_probabilities_are_calibrated_out_of_sample(model):
+    m = model.metrics
+    assert len(m["test_reliability"]) == 10
+    assert sum(b["n"] for b in m["test_reliability"]) == m["n_test"]
+    assert 0 <= m["test_ece"] < 0.5
+    assert m["test_brier"] > 0 and m["test_brier_base_rate"] > 0
 
 
 def test_oos_metrics_are_reported_honestly(model):
@@ -92,7 +110,8 @@ def test_round_trip_through_bytes(goog, model):
     x = compute_features(goog).to_numpy()[-50:]
     back = TrainedModel.from_bytes(model.to_bytes())
     assert back.version == model.version
-    assert back.thresholds == model.thresholds
+    assert (back.calibrator, back.payoff) == (model.calibrator, model.payoff)
+    assert back.base_rates == model.base_rates
     assert back.metrics == model.metrics
     assert (back.train_start, back.train_end) == (model.train_start, model.train_end)
     np.testing.assert_array_equal(back.predict_proba(x), model.predict_proba(x))
@@ -103,7 +122,7 @@ def test_round_trip_through_bytes(goog, model):
 def test_contributions_add_up_to_the_log_odds(goog, model):
     x = compute_features(goog).to_numpy()[-20:]
     contrib, bias = model.explain(x)
-    p = model.predict_proba(x)
+    p = model.raw_proba(x)  # TreeSHAP explains the booster, before calibration
     np.testing.assert_allclose(contrib.sum(axis=1) + bias, np.log(p[:, UP] / p[:, DOWN]), atol=1e-9)
 
 
