@@ -36,6 +36,7 @@ if __name__ == "__main__":
         port=settings.port,
         debug=False,
         use_reloader=False,
-        log_output=settings.env != "production",
+        # Photon writes its own access lines (JSON, with the request id): see photon.api.headers.
+        log_output=False,
         allow_unsafe_werkzeug=True,
     )

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import redis
 from flask import current_app
 
+from photon import metrics
 from photon.errors import ProviderError
 from photon.extensions import get_redis
 from photon.market.base import Provider
@@ -60,21 +61,67 @@ def _tpool(fn: Callable[..., T], *args: Any) -> T:
     return tpool.execute(fn, *args)
 
 
-class _OffloadingProviders(Providers):
+class _Measured:
+    """A provider whose calls are counted and timed, by source, operation and outcome (ok, or
+    the Photon error it raised), for ``/metrics``."""
+
+    def __init__(self, provider: Provider, recorder: metrics.Recorder) -> None:
+        self._provider = provider
+        self._recorder = recorder
+        self.name = provider.name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._provider, attr)
+
+    def _timed(self, operation: str, fn: Callable[..., T], *args: Any) -> T:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return fn(*args)
+        except ProviderError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._recorder.count("provider_calls", (self.name, operation, outcome))
+            self._recorder.observe(
+                "provider_seconds", (self.name, operation), time.perf_counter() - started
+            )
+
+    def describe(self, ticker: str) -> SymbolInfo:
+        return self._timed("describe", self._provider.describe, ticker)
+
+    def quotes(self, tickers: Sequence[str]) -> dict[str, Quote | ProviderError]:
+        return self._timed("quotes", self._provider.quotes, tickers)
+
+    def bars(self, ticker: str, interval: str, start: datetime, end: datetime) -> list[Bar]:
+        return self._timed("bars", self._provider.bars, ticker, interval, start, end)
+
+
+class _AppProviders(Providers):
+    """The app's registry: every provider measured, and offloaded to eventlet's thread pool
+    in the eventlet web process."""
+
+    def __init__(self, *args: Any, recorder: metrics.Recorder, green: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recorder = recorder
+        self._green = green
+
     def _build(self, key: str) -> Provider:
-        return _Offloaded(super()._build(key))
+        provider = _Measured(super()._build(key), self._recorder)
+        return _Offloaded(provider) if self._green else provider
 
 
 def get_providers() -> Providers:
     providers = current_app.extensions.get("photon.providers")
     if providers is None:
-        kind = _OffloadingProviders if current_app.config.get("PHOTON_GREEN") else Providers
-        providers = kind(
+        providers = _AppProviders(
             current_app.config["PHOTON"],
             tz_cache_dir=os.path.join(current_app.instance_path, "yfinance-tz"),
             replay_anchor=_replay_anchor(
                 get_redis(), current_app.config["PHOTON"].effective_replay_tick
             ),
+            recorder=metrics.Recorder(get_redis()),
+            green=bool(current_app.config.get("PHOTON_GREEN")),
         )
         providers.memo = RedisRangeMemo(get_redis())
         current_app.extensions["photon.providers"] = providers

@@ -15,6 +15,7 @@ from photon.api import (
     headers,
     health,
     market_data,
+    metrics,
     portfolio,
     spec,
     symbols,
@@ -25,12 +26,13 @@ BLUEPRINTS = (auth, symbols, market_data, decisions, agents, portfolio, health)
 
 
 def init_app(app: Flask) -> None:
+    headers.init_app(app)  # first: every response, refusals included, has its request id
     guards.init_app(app)
-    headers.init_app(app)
     api.init_app(app)
     errors.init_app(app)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
     spec.refine(api.spec.components.schemas)
     app.register_blueprint(docs.bp)
+    metrics.init_app(app)
     dashboard.init_app(app)

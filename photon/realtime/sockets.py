@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from photon import security
@@ -49,6 +49,7 @@ def on_connect(auth: object = None) -> bool:
     _users[request.sid] = (user_id, family)
     join_room(user_room(user_id))
     presence.joined(request.sid, user_id, family)
+    _connections(+1)
     return True
 
 
@@ -56,6 +57,14 @@ def on_disconnect(*_args: object) -> None:
     known = _users.pop(request.sid, None)
     if known is not None:
         presence.left(request.sid, *known)
+        _connections(-1)
+
+
+def _connections(change: int) -> None:
+    # The gauge lives with the app's other metrics (photon.api.metrics), when it has them.
+    gauge = current_app.extensions.get("photon.metrics", {}).get("sockets")
+    if gauge is not None:
+        gauge.inc(change)
 
 
 def _symbols_arg(data: object) -> list[str] | None:

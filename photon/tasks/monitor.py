@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
+from photon import metrics
 from photon.agents import monitor
 from photon.agents.execution.settings import PaperSettings
 from photon.extensions import db, get_redis
@@ -31,6 +33,7 @@ def start_market_monitoring(user_id: int) -> dict:
 def _monitor(user_ids: list[int] | None) -> dict:
     app = context.app()
     with app.app_context():
+        started = time.perf_counter()
         try:
             run = monitor.run_cycle(db.session, get_providers(), user_ids)
             paper = PaperSettings.from_config(app.config["PHOTON"])
@@ -47,5 +50,8 @@ def _monitor(user_ids: list[int] | None) -> dict:
             }
         finally:
             db.session.remove()
+        recorder = metrics.Recorder(get_redis())
+        recorder.observe("monitor_cycle_seconds", (), time.perf_counter() - started)
+        recorder.gauge("monitor_last_cycle_timestamp", (), time.time())
     log.info("market update: %s", summary)
     return summary
