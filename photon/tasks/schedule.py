@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from rq_scheduler import Scheduler
 
@@ -52,7 +54,10 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     ]
 
 
-def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]:
+def register(
+    scheduler: Scheduler, jobs: list[Periodic], *, quiet: bool = False
+) -> dict[str, list[str]]:
+    """Add the listed jobs that are missing, cancel the ones no longer listed, keep the rest."""
     wanted = {job.job_id: job for job in jobs}
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     cancelled = [job_id for job_id in existing if job_id not in wanted]
@@ -77,10 +82,32 @@ def register(scheduler: Scheduler, jobs: list[Periodic]) -> dict[str, list[str]]
         scheduled.failure_ttl = max(FAILURE_TTL, 2 * job.interval)
         scheduled.save()
         added.append(job_id)
-    log.info(
-        "schedule: %d kept, %d added, %d cancelled",
-        len(wanted) - len(added),
-        len(added),
-        len(cancelled),
-    )
+    if added or cancelled or not quiet:
+        log.info(
+            "schedule: %d kept, %d added, %d cancelled",
+            len(wanted) - len(added),
+            len(added),
+            len(cancelled),
+        )
     return {"added": added, "cancelled": cancelled, "kept": [j for j in wanted if j in existing]}
+
+
+class PeriodicScheduler(Scheduler):
+    """rq-scheduler that registers ``jobs`` again every ``recheck`` seconds: a Redis that was
+    restarted (or flushed) has lost the schedule, and registering is idempotent, so checking
+    often costs one read and never doubles a job."""
+
+    def __init__(
+        self, jobs: list[Periodic], *args: Any, recheck: float = 10.0, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._periodic = jobs
+        self._recheck = recheck
+        self._next_check = 0.0
+
+    def enqueue_jobs(self) -> list:
+        # Runs under rq-scheduler's lock, so two schedulers never register at the same moment.
+        if time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + self._recheck
+            register(self, self._periodic, quiet=True)
+        return super().enqueue_jobs()
