@@ -71,6 +71,11 @@ class FakeBybitStream(FakeWebSocketServer):
 
     # --- pushes --------------------------------------------------------------------------------
 
+    @staticmethod
+    def recorded(name: str) -> dict:
+        """A recorded push (``ws_tickers_spot_BTCUSDT``, ``ws_kline_5_BTCUSDT`` ...)."""
+        return load_json(DATA / f"{name}.json")
+
     def subscribed(self, topic: str) -> list[Connection]:
         return [c for c in self.live if topic in c.topics]
 
@@ -84,7 +89,7 @@ class FakeBybitStream(FakeWebSocketServer):
     def push_ticker(self, symbol: str, price: float, ts: int | None = None, **fields) -> int:
         """A tickers snapshot to every connection subscribed to it; returns how many got it."""
         message = self.ticker_message(symbol, price, ts, **fields)
-        return self._push(message["topic"], message)
+        return self.push(message)
 
     def push_kline(
         self,
@@ -116,11 +121,12 @@ class FakeBybitStream(FakeWebSocketServer):
                 "timestamp": ts,
             }
         ]
-        return self._push(message["topic"], message)
+        return self.push(message)
 
-    def _push(self, topic: str, message: dict) -> int:
+    def push(self, message: dict) -> int:
+        """``message`` as it is, to every connection subscribed to its topic."""
         sent = 0
-        for conn in self.subscribed(topic):
+        for conn in self.subscribed(message["topic"]):
             sent += self._run(self._send_json(conn, message))
         return sent
 

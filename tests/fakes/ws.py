@@ -114,7 +114,8 @@ class FakeWebSocketServer:
             self._changed.notify_all()
 
     async def _serve(self):
-        return await serve(self._handle, "127.0.0.1", 0)
+        # A client that never answers a close frame holds the server's shutdown for at most 1 s.
+        return await serve(self._handle, "127.0.0.1", 0, close_timeout=1)
 
     async def _send(self, conn: Connection, text: str) -> bool:
         try:
@@ -128,7 +129,9 @@ class FakeWebSocketServer:
 
     async def _drop(self, conn: Connection, clean: bool) -> None:
         if clean:
-            await conn.ws.close()
+            # Sends the close frame; the closing handshake finishes in the background (not every
+            # client answers it at once, and a test should not wait for it).
+            asyncio.get_running_loop().create_task(conn.ws.close())
         else:
             conn.ws.transport.abort()
         conn.open = False

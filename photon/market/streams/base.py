@@ -2,8 +2,9 @@
 reconnects with jittered backoff, the sink it pushes into, and how healthy it is.
 
 A subclass implements ``_session()``: open one connection, subscribe to ``wanted`` (and follow
-its changes without reconnecting), and return or raise when the connection ends. The supervisor
-then waits a jittered, growing delay and opens a new one, which resubscribes everything.
+its changes without reconnecting), and return or raise when the connection ends, or return once
+``wanted`` is empty. The supervisor then waits a jittered, growing delay and opens a new one,
+which resubscribes everything. With nothing to carry it holds no connection at all.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class VenueStream:
         self.connected = False
         self.connects = 0
         self._wanted: frozenset[str] = frozenset()
+        self._wanted_changed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # Monotonic times: the last push, and since when the stream had to have pushed.
@@ -117,6 +119,7 @@ class VenueStream:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._wanted_changed.set()
         self._wake()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -137,6 +140,7 @@ class VenueStream:
             self._wanted = wanted
             if added:
                 self._quiet_since = max(self._quiet_since, time.monotonic())
+            self._wanted_changed.set()
             self._wake()
 
     def expected_silence(self, now: datetime) -> float | None:
@@ -147,10 +151,10 @@ class VenueStream:
     def health(self, now: datetime) -> Health:
         window = self.expected_silence(now)
         carry = window or self.silence
-        if not self.connected:
-            return Health("down", "not connected; reconnecting", carry)
         if not self._wanted:
             return Health("idle", None, carry)
+        if not self.connected:
+            return Health("down", "not connected; reconnecting", carry)
         quiet = time.monotonic() - max(self._last_push, self._quiet_since)
         if window is not None and quiet > window:
             return Health("silent", f"no push for {quiet:.0f} s", carry)
@@ -183,6 +187,10 @@ class VenueStream:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._wanted:
+                self._wanted_changed.wait()
+                self._wanted_changed.clear()
+                continue
             try:
                 self._session()
             except Exception as exc:
@@ -192,6 +200,8 @@ class VenueStream:
                 self.connected = False
             if self._stop.is_set():
                 break
+            if not self._wanted:
+                continue  # closed because nothing is left to carry, not because it broke
             delay = self.backoff.next()
             log.info("%s stream: reconnecting in %.1f s", self.source, delay)
             self._stop.wait(delay)

@@ -44,9 +44,10 @@ class _Dropped(ConnectionError):
 
 
 class _PybitSocket(WebSocket):
-    def __init__(self, url: str, ping_interval: float, on_frame: Any) -> None:
+    def __init__(self, url: str, ping_interval: float, on_frame: Any, on_drop: Any) -> None:
         self._url = url
         self._on_frame = on_frame
+        self._on_drop = on_drop
         self.dropped = threading.Event()
         super().__init__(
             channel_type="spot",
@@ -76,13 +77,24 @@ class _PybitSocket(WebSocket):
                 message,
             )
 
+    def _process_subscription_message(self, message: dict[str, Any]) -> None:
+        # pybit looks the answer's req_id up among its requests, which it records only after
+        # sending, so a quick answer raises; and on a refusal it pops a wrong key. A refusal is
+        # all that matters here.
+        if message.get("success") is False:
+            log.warning("bybit stream: a subscription was refused: %s", message.get("ret_msg"))
+
     def _on_error(self, error: Exception) -> None:
         if not self.dropped.is_set():
             log.warning("bybit stream: %s: %s", type(error).__name__, error)
-        self.dropped.set()
+        self._drop()
 
     def _on_close(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
         self.dropped.set()
+        self._on_drop()
 
     def is_connected(self) -> bool:
         if self.dropped.is_set():
@@ -122,11 +134,11 @@ class BybitStream(VenueStream):
         self.frames += 1
 
     def _session(self) -> None:
-        socket = _PybitSocket(self.url, self.ping_interval, self._count_frame)
+        socket = _PybitSocket(self.url, self.ping_interval, self._count_frame, self._wake)
         self._connected_now()
         subscribed: set[str] = set()
         try:
-            while not self._stop.is_set() and not socket.dropped.is_set():
+            while not self._stop.is_set() and not socket.dropped.is_set() and self.wanted:
                 self._changed.clear()
                 wanted = {topic for ticker in self.wanted for topic in topics(ticker)}
                 for topic in sorted(wanted - subscribed):

@@ -68,7 +68,7 @@ class ReplayStream(VenueStream):
         # Nothing to connect to: the session lasts until ``stop``.
         self._connected_now()
         tick = self.provider.tick_seconds
-        while not self._stop.is_set():
+        while not self._stop.is_set() and self.wanted:
             self._woken.clear()
             now = self._clock()
             waits = [tick / self.subticks]

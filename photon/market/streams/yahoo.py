@@ -122,7 +122,7 @@ class YahooStream(VenueStream):
             self._bars.reset()
             listener = asyncio.create_task(client.listen(self._on_pricing))
             closer = asyncio.create_task(self._expire_bars())
-            while not self._stop.is_set():
+            while not self._stop.is_set() and self.wanted:
                 self._changed.clear()
                 await self._follow(client)
                 changed = asyncio.create_task(self._changed.wait())
