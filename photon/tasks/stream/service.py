@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import redis
@@ -40,6 +41,8 @@ from photon.tasks.stream.writer import StreamWriter, write
 from photon.types import Agent, Bar, Quote, Source
 
 log = logging.getLogger(__name__)
+
+WRITE_PERIOD = 1.0  # seconds: quotes are stored a row per symbol per second
 
 
 class _VenueSink:
@@ -219,7 +222,9 @@ class StreamService:
         for venue in self.venues:
             if not self.leases[venue.source].held:
                 continue
+            # Coverage is published once a second: a push counts for its window plus that.
             health = venue.health(now)
+            health = replace(health, window=health.window + WRITE_PERIOD)
             for source in venue.carries:
                 try:
                     pushed = (seen or {}).get(source, {})
@@ -252,7 +257,7 @@ class StreamService:
     def _write_loop(self) -> None:
         while not self._stop.is_set():
             # Just after each whole second: the quotes of the second that ended are complete.
-            self._stop.wait(1.02 - time.time() % 1)
+            self._stop.wait(WRITE_PERIOD + 0.02 - time.time() % WRITE_PERIOD)
             self._flush()
 
     def _flush(self) -> None:
