@@ -44,6 +44,7 @@ class FakeBybitStream(FakeWebSocketServer):
         self._ticking = None
         self.pings = 0
         self.ticks_sent = 0
+        self.tick_times: list[int] = []  # each steady-feed push's ts (ms), whoever got it
 
     # --- what the server answers ---------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class FakeBybitStream(FakeWebSocketServer):
                 if pause > 0:
                     await asyncio.sleep(pause)
                 message = self.ticker_message(symbol, round(price + (i % 1000) / 100, 2))
+                self.tick_times.append(message["ts"])
                 for conn in self.subscribed(message["topic"]):
                     self.ticks_sent += await self._send_json(conn, message)
                 i += 1
