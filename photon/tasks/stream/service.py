@@ -1,9 +1,10 @@
 """The ``stream`` process: venue push feeds in, ``quote`` and ``bar`` events out at once, quotes
 and closed bars stored, and the market monitor told what it need not poll.
 
-Threads: the main loop (leases, the watched set, health), a Redis pub/sub listener (watch-list
-changes), a writer (one transaction a second), and each venue stream's own. Pushes arrive on the
-venue threads and are emitted there, so a push waits for nothing but its own emit.
+Threads: the main loop (leases, health), a Redis pub/sub listener (watch-list changes, and
+reading the watched set they call for), a writer (one transaction a second), and each venue
+stream's own. Pushes arrive on the venue threads and are emitted there, so a push waits for
+nothing but its own emit.
 
 One process streams each venue: it holds that venue's lease (``Lease``) and stops streaming the
 moment it cannot count on it. Other ``stream`` processes wait as standbys and take over within a
@@ -170,9 +171,6 @@ class StreamService:
         try:
             while not self._stop.is_set():
                 self._keep_leases()
-                if self._resync.is_set():
-                    self._resync.clear()
-                    self._sync_symbols()
                 self._publish()
                 self._wake.wait(poll)
                 self._wake.clear()
@@ -233,8 +231,10 @@ class StreamService:
                     log.warning("stream: could not publish the %s state: %s", source, exc)
 
     def _listen(self) -> None:
-        """Watch-list changes from Redis; after every (re)subscription the set is read anew,
-        since pub/sub drops what was published while nobody listened."""
+        """Watch-list changes from Redis, each burst read as one; after every (re)subscription
+        the set is read anew, since pub/sub drops what was published while nobody listened.
+        The database is read here, not in the main loop, so a slow read never delays a lease
+        renewal."""
         channel = signals.control_channel(self.redis_url)
         backoff = Backoff(base=0.5, cap=10.0)
         while not self._stop.is_set():
@@ -242,12 +242,15 @@ class StreamService:
             try:
                 pubsub.subscribe(channel)
                 self._resync.set()
-                self._wake.set()
                 backoff.reset()
                 while not self._stop.is_set():
-                    if pubsub.get_message(timeout=1.0) is not None:
+                    message = pubsub.get_message(timeout=0.2)
+                    while message is not None:
                         self._resync.set()
-                        self._wake.set()
+                        message = pubsub.get_message(timeout=0)
+                    if self._resync.is_set():
+                        self._resync.clear()
+                        self._sync_symbols()
             except redis.RedisError as exc:
                 log.warning("stream: control channel lost: %s", exc)
                 self._stop.wait(backoff.next())
