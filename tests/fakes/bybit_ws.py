@@ -6,9 +6,9 @@
   pybit matches the answer to its request by ``req_id``.
 - ``{"op": "ping"}`` gets the spot pong, ``{"success": true, "ret_msg": "pong", ...,
   "op": "ping"}``: pybit drops it by its ``ret_msg``.
-- Pushes have the recorded shapes (``data/bybit/ws_*.json``, from Bybit's docs): a ``tickers``
-  snapshot (spot has no bid/ask), and ``kline`` rows with ``confirm: false`` while the candle is
-  open and ``true`` once it closed.
+- Pushes have the recorded shapes (``data/streams/bybit_ws_*.json``, from Bybit's docs): a
+  ``tickers`` snapshot (spot has no bid/ask), and ``kline`` rows with ``confirm: false`` while the
+  candle is open and ``true`` once it closed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from .http import load_json
 from .ws import Connection, FakeWebSocketServer
 
-DATA = Path(__file__).parent / "data" / "bybit"
+DATA = Path(__file__).parent / "data" / "streams"
 KLINE_CODES = "1|3|5|15|30|60|120|240|360|720|D|W|M"
 TOPIC = re.compile(rf"^(tickers\.[A-Z0-9]+|kline\.({KLINE_CODES})\.[A-Z0-9]+)$")
 INTERVAL_MS = {"1": 60_000, "5": 300_000, "60": 3_600_000, "D": 86_400_000}
@@ -38,8 +38,8 @@ class FakeBybitStream(FakeWebSocketServer):
 
     def __init__(self) -> None:
         super().__init__()
-        self._ticker = load_json(DATA / "ws_tickers_spot_BTCUSDT.json")
-        self._kline = load_json(DATA / "ws_kline_5_BTCUSDT.json")
+        self._ticker = load_json(DATA / "bybit_ws_tickers_spot_BTCUSDT.json")
+        self._kline = load_json(DATA / "bybit_ws_kline_5_BTCUSDT.json")
         self._cs = 0
         self._ticking = None
         self.pings = 0
@@ -74,8 +74,8 @@ class FakeBybitStream(FakeWebSocketServer):
 
     @staticmethod
     def recorded(name: str) -> dict:
-        """A recorded push (``ws_tickers_spot_BTCUSDT``, ``ws_kline_5_BTCUSDT`` ...)."""
-        return load_json(DATA / f"{name}.json")
+        """A recorded push (``tickers_spot_BTCUSDT``, ``kline_5_BTCUSDT`` ...)."""
+        return load_json(DATA / f"bybit_ws_{name}.json")
 
     def subscribed(self, topic: str) -> list[Connection]:
         return [c for c in self.live if topic in c.topics]

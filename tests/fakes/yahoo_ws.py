@@ -4,7 +4,7 @@ The client sends ``{"subscribe": [...]}`` (the whole list, again every 15 s as i
 ``{"unsubscribe": [...]}``; Yahoo answers neither. Each push is a JSON text frame carrying a
 base64 ``PricingData`` protobuf under ``"message"``, built here with yfinance's own
 ``yfinance.pricing_pb2.PricingData`` so the bytes are the real format. The recorded message
-(``data/yahoo/ws_pricing_BTC-USD.b64``) is the template every push starts from.
+(``data/streams/yahoo_ws_pricing_BTC-USD.b64``) is the template every push starts from.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from yfinance.pricing_pb2 import PricingData
 from .http import load_bytes
 from .ws import Connection, FakeWebSocketServer
 
-DATA = Path(__file__).parent / "data" / "yahoo"
+DATA = Path(__file__).parent / "data" / "streams"
 REGULAR_MARKET = 1
 
 
 def recorded() -> PricingData:
     data = PricingData()
-    data.ParseFromString(base64.b64decode(load_bytes(DATA / "ws_pricing_BTC-USD.b64")))
+    data.ParseFromString(base64.b64decode(load_bytes(DATA / "yahoo_ws_pricing_BTC-USD.b64")))
     return data
 
 

@@ -29,7 +29,7 @@ def test_one_connection_subscribes_a_pair_and_reads_the_recorded_ticker(bybit_ws
     assert sorted(a for m in requests for a in m["args"]) == sorted(BTC_TOPICS)
     assert all(m["req_id"] for m in requests)
 
-    recorded = bybit_ws.recorded("ws_tickers_spot_BTCUSDT")
+    recorded = bybit_ws.recorded("tickers_spot_BTCUSDT")
     assert bybit_ws.push(recorded) == 1
     quote = sink.wait_for(lambda s: s.quotes)[0]
     assert quote.ticker == "BTCUSDT" and quote.source == "bybit"
@@ -44,14 +44,14 @@ def test_one_connection_subscribes_a_pair_and_reads_the_recorded_ticker(bybit_ws
 def test_a_linear_snapshot_carries_bid_and_ask():
     from tests.fakes.bybit_ws import FakeBybitStream
 
-    quote = ticker_quote(FakeBybitStream.recorded("ws_tickers_linear_BTCUSDT"), datetime.now(UTC))
+    quote = ticker_quote(FakeBybitStream.recorded("tickers_linear_BTCUSDT"), datetime.now(UTC))
     assert (quote.bid, quote.ask, quote.price) == (17215.5, 17216.0, 17216.0)
 
 
 def test_klines_form_then_close(bybit_ws, sink, started):
     started(stream(bybit_ws), sink, ["BTCUSDT"])
     bybit_ws.wait_for(subscribed(bybit_ws, BTC_TOPICS), what="subscribed")
-    bybit_ws.push(bybit_ws.recorded("ws_kline_5_BTCUSDT"))  # confirm: false, as recorded
+    bybit_ws.push(bybit_ws.recorded("kline_5_BTCUSDT"))  # confirm: false, as recorded
     start = 1672324800000
     bybit_ws.push_kline("BTCUSDT", "5", start, (16649.5, 16690, 16608, 16680, 3.5), confirm=True)
     sink.wait_for(lambda s: len(s.bars) == 2)

@@ -31,7 +31,7 @@ def subscribed(server, wanted: set[str]):
 
 def test_the_recorded_push_decodes_to_the_quote_it_holds():
     data = PricingData()
-    data.ParseFromString(base64.b64decode((DATA / "ws_pricing_BTC-USD.b64").read_text()))
+    data.ParseFromString(base64.b64decode((DATA / "yahoo_ws_pricing_BTC-USD.b64").read_text()))
     quote = pricing_quote(MessageToDict(data, preserving_proto_field_name=True), datetime.now(UTC))
     assert (quote.ticker, quote.price, quote.currency) == ("BTC-USD", 51078.07, "USD")
     assert quote.source_time == datetime.fromtimestamp(1638862682, UTC)
