@@ -44,9 +44,8 @@ class _Dropped(ConnectionError):
 
 
 class _PybitSocket(WebSocket):
-    def __init__(self, url: str, ping_interval: float, on_frame: Any, on_drop: Any) -> None:
+    def __init__(self, url: str, ping_interval: float, on_drop: Any) -> None:
         self._url = url
-        self._on_frame = on_frame
         self._on_drop = on_drop
         self.dropped = threading.Event()
         super().__init__(
@@ -66,7 +65,6 @@ class _PybitSocket(WebSocket):
         super()._connect(self._url)
 
     def _on_message(self, message: str) -> None:
-        self._on_frame()
         try:
             super()._on_message(message)
         except Exception as exc:
@@ -125,16 +123,12 @@ class BybitStream(VenueStream):
         self.url = url
         self.ping_interval = ping_interval
         self._changed = threading.Event()
-        self.frames = 0
 
     def _wake(self) -> None:
         self._changed.set()
 
-    def _count_frame(self) -> None:
-        self.frames += 1
-
     def _session(self) -> None:
-        socket = _PybitSocket(self.url, self.ping_interval, self._count_frame, self._wake)
+        socket = _PybitSocket(self.url, self.ping_interval, self._wake)
         self._connected_now()
         subscribed: set[str] = set()
         try:

@@ -42,6 +42,10 @@ class _YahooSocket(AsyncWebSocket):
     def __init__(self, url: str, heartbeat: float) -> None:
         super().__init__(url=url, verbose=False)
         self._subscription_interval = heartbeat
+        # yfinance logs every failed connect and undecodable frame at ERROR with a traceback;
+        # this stream reports both itself, in one line. The logger is process-wide, and the
+        # stream process runs no Yahoo provider whose messages this would hide.
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
 
     async def listen(self, message_handler: Callable[[dict], None] | None = None) -> None:
         """Decode frames until the connection ends (then return, or raise if it broke)."""

@@ -44,6 +44,7 @@ from photon.types import Agent, Bar, Quote, Source
 log = logging.getLogger(__name__)
 
 WRITE_PERIOD = 1.0  # seconds: quotes are stored a row per symbol per second
+REPORT_EVERY = 60.0  # seconds between the log lines that say what each venue carried
 
 
 class _VenueSink:
@@ -168,10 +169,14 @@ class StreamService:
             self._threads.append(thread)
         poll = min(lease.poll for lease in self.leases.values())
         log.info("stream: %s for %s", self.owner, ", ".join(self.leases))
+        reported = time.monotonic()
         try:
             while not self._stop.is_set():
                 self._keep_leases()
                 self._publish()
+                if time.monotonic() - reported >= REPORT_EVERY:
+                    reported = time.monotonic()
+                    self._report()
                 self._wake.wait(poll)
                 self._wake.clear()
         finally:
@@ -210,6 +215,22 @@ class StreamService:
         for venue in self.venues:
             if self.leases[venue.source].held:
                 venue.set_symbols(self._tickers(venue))
+
+    def _report(self) -> None:
+        """One line a venue and a minute: what it carried, and what it dropped as repeats."""
+        for venue in self.venues:
+            sink = self.sinks[venue.source]
+            if self.leases[venue.source].held:
+                health = venue.health(datetime.now(UTC))
+                log.info(
+                    "stream: %s %s, %d symbols, %d quotes emitted, %d repeats dropped",
+                    venue.source,
+                    health.state,
+                    len(venue.wanted),
+                    sink.emitted,
+                    sink.duplicates,
+                )
+            sink.emitted = sink.duplicates = 0
 
     def _tickers(self, venue: VenueStream) -> list[str]:
         return [t for t, s in self.symbols.items() if s.source in venue.carries]
