@@ -38,7 +38,8 @@ class StreamView:
     ``covered``: the tickers its stream pushed recently, which polling leaves alone. ``marks``:
     the venue time (epoch ms) of the newest quote it delivered per ticker; a polled quote no
     newer adds nothing and is dropped, so nothing is delivered twice when polling takes over.
-    ``problem`` says why the stream is not working (silent, down), for the monitor's status.
+    ``problem`` says which stream is not working and why (silent, down), for the monitor's
+    status.
     """
 
     problem: str | None = None
@@ -139,7 +140,7 @@ def run_cycle(
         watched = symbols_by_user.get(user_id, [])
         sources = {s.source for s in watched}
         errors = [
-            f"{src} stream {streams[src].problem}; polling covers it"
+            f"{streams[src].problem}; polling covers it"
             for src in sorted(sources)
             if src in streams and streams[src].problem
         ] + [

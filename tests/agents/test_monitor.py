@@ -127,9 +127,8 @@ def test_a_broken_stream_degrades_and_polled_quotes_no_newer_are_dropped(
     add(client, headers, "ETH")
     client.post("/api/trading/agents/market-monitor/", json={"action": "start"}, headers=headers)
     ahead = int(exchange.clock() * 1000) + 60_000  # the stream delivered BTC up to a minute on
-    streams = {
-        "bybit": monitor.StreamView(problem="silent (no push for 14 s)", marks={"BTCUSDT": ahead})
-    }
+    problem = "bybit stream silent (no push for 14 s)"
+    streams = {"bybit": monitor.StreamView(problem=problem, marks={"BTCUSDT": ahead})}
     with app.app_context():
         run = monitor.run_cycle(db.session, get_providers(), streams=streams)
         status = db.session.scalars(
@@ -140,4 +139,4 @@ def test_a_broken_stream_degrades_and_polled_quotes_no_newer_are_dropped(
         assert btc.quote is None and btc.error is None
         assert db.session.scalar(select(func.count()).select_from(MarketData)) == 1
         assert status.state == "degraded"
-        assert status.last_error == ("bybit stream silent (no push for 14 s); polling covers it")
+        assert status.last_error == f"{problem}; polling covers it"

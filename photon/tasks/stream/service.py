@@ -247,7 +247,9 @@ class StreamService:
             for source in venue.carries:
                 try:
                     pushed = (seen or {}).get(source, {})
-                    signals.publish(self.redis, source, health, pushed, self.state_ttl)
+                    signals.publish(
+                        self.redis, venue.source, source, health, pushed, self.state_ttl
+                    )
                 except redis.RedisError as exc:
                     log.warning("stream: could not publish the %s state: %s", source, exc)
 

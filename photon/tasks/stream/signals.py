@@ -51,15 +51,21 @@ def watch_changed() -> None:
 
 def publish(
     client: redis.Redis,
+    venue: str,
     source: str,
     health: Health,
     seen: Mapping[str, tuple[int, int | None]],
     ttl: float,
 ) -> None:
-    """The stream's state for ``source`` (expiring after ``ttl`` s unless published again) and
-    the tickers it pushed since the last call."""
+    """The state of ``venue``'s stream for ``source`` (expiring after ``ttl`` s unless published
+    again) and the tickers it pushed since the last call."""
     pipe = client.pipeline(transaction=False)
-    body = {"state": health.state, "detail": health.detail, "window": health.window}
+    body = {
+        "venue": venue,
+        "state": health.state,
+        "detail": health.detail,
+        "window": health.window,
+    }
     pipe.set(STATE_KEY.format(source), json.dumps(body), px=int(ttl * 1000))
     if seen:
         values = {t: f"{at}:{'' if mark is None else mark}" for t, (at, mark) in seen.items()}
@@ -100,6 +106,6 @@ def read_views(
                 marks[name] = int(mark)
             if ok and now_ms - int(at) <= window_ms:
                 covered.add(name)
-        problem = None if ok else f"{state['state']} ({state['detail']})"
+        problem = None if ok else f"{state['venue']} stream {state['state']} ({state['detail']})"
         views[source] = StreamView(problem, frozenset(covered), marks)
     return views
