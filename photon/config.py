@@ -160,6 +160,42 @@ VARIABLES: tuple[Var, ...] = (
     Var("PHOTON_PROVIDER_TIMEOUT", _float, 5.0, "Seconds per provider HTTP request."),
     Var("PHOTON_MONITOR_INTERVAL", _int, 60, "Seconds between market-monitor cycles."),
     Var(
+        "PHOTON_BYBIT_WS_URL",
+        _text,
+        "wss://stream.bybit.com/v5/public/spot",
+        "Full URL of Bybit's public spot WebSocket the `stream` process holds. Tests point it "
+        "locally.",
+    ),
+    Var(
+        "PHOTON_YAHOO_WS_URL",
+        _text,
+        "wss://streamer.finance.yahoo.com/?version=2",
+        "Full URL of Yahoo's streamer WebSocket the `stream` process holds. Tests point it "
+        "locally.",
+    ),
+    Var(
+        "PHOTON_STREAM_LEASE_TTL",
+        _positive_float,
+        10.0,
+        "Seconds of a `stream` process's lease on a venue in Redis: one process streams each "
+        "venue, and another takes over within this time after it dies.",
+    ),
+    Var(
+        "PHOTON_STREAM_SILENCE",
+        _positive_float,
+        10.0,
+        "Seconds without a push after which a venue's stream counts as silent: the market "
+        "monitor is `degraded` and polls that source until pushes resume (Yahoo's count only "
+        "in US trading hours).",
+    ),
+    Var(
+        "PHOTON_REPLAY_SUBTICKS",
+        _positive_int,
+        4,
+        "Quotes the replay stream pushes per replayed bar, walking from open through low and "
+        "high to close: interpolated steps inside a real bar, not recorded trades.",
+    ),
+    Var(
         "PHOTON_REPLAY_START",
         _optional,
         None,
@@ -277,6 +313,11 @@ class Settings:
     bybit_secret_key: str | None
     provider_timeout: float
     monitor_interval: int
+    bybit_ws_url: str
+    yahoo_ws_url: str
+    stream_lease_ttl: float
+    stream_silence: float
+    replay_subticks: int
     replay_start: str | None
     replay_tick: float
     log_level: str

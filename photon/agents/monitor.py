@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from photon.errors import PhotonError, ProviderError, SymbolNotFound
 from photon.market.registry import Providers
+from photon.market.streams.base import epoch_ms, not_newer
 from photon.models import AgentStatus, Symbol
 from photon.store import agent_status, quotes, watchlist
 from photon.types import Agent, Quote
@@ -28,6 +29,22 @@ class SymbolResult:
     symbol: Symbol
     quote: Quote | None = None
     error: PhotonError | None = None
+
+
+@dataclass(frozen=True)
+class StreamView:
+    """What the stream process says about one source (``photon.tasks.stream.signals``).
+
+    ``covered``: the tickers its stream pushed recently, which polling leaves alone. ``marks``:
+    the venue time (epoch ms) of the newest quote it delivered per ticker; a polled quote no
+    newer adds nothing and is dropped, so nothing is delivered twice when polling takes over.
+    ``problem`` says which stream is not working and why (silent, down), for the monitor's
+    status.
+    """
+
+    problem: str | None = None
+    covered: frozenset[str] = frozenset()
+    marks: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,9 +60,17 @@ class CycleResult:
 
 
 def fetch_and_store(
-    session: Session, providers: Providers, symbols: Sequence[Symbol], *, commit: bool = True
+    session: Session,
+    providers: Providers,
+    symbols: Sequence[Symbol],
+    *,
+    commit: bool = True,
+    marks: Mapping[str, Mapping[str, int]] | None = None,
 ) -> CycleResult:
+    """``marks``, by source then ticker, are the streamed quotes' venue times: a polled quote
+    no newer is left out (its result has neither quote nor error)."""
     result = CycleResult()
+    marks = marks or {}
     by_source: dict[str, list[Symbol]] = defaultdict(list)
     for symbol in symbols:
         by_source[symbol.source].append(symbol)
@@ -61,7 +86,10 @@ def fetch_and_store(
             continue
         for symbol in group:
             got = fetched.get(symbol.ticker) or SymbolNotFound(symbol.ticker)
-            if isinstance(got, Quote):
+            mark = marks.get(source, {}).get(symbol.ticker)
+            if isinstance(got, Quote) and not_newer(epoch_ms(got.source_time), mark):
+                result.results.append(SymbolResult(symbol))
+            elif isinstance(got, Quote):
                 result.results.append(SymbolResult(symbol, quote=got))
             else:
                 result.results.append(SymbolResult(symbol, error=got))
@@ -84,26 +112,38 @@ class MonitorRun:
 
 
 def run_cycle(
-    session: Session, providers: Providers, user_ids: Sequence[int] | None = None
+    session: Session,
+    providers: Providers,
+    user_ids: Sequence[int] | None = None,
+    streams: Mapping[str, StreamView] | None = None,
 ) -> MonitorRun:
     """One monitoring cycle for the users whose monitor runs (or ``user_ids``).
 
     Symbols are fetched once however many users watch them; each user's status then reflects
-    only the sources their own symbols use.
+    only the sources their own symbols use. ``streams`` (by source) say which symbols a stream
+    carries: those are not polled, and a stream's problem degrades the status of its users.
     """
+    streams = streams or {}
     if user_ids is None:
         user_ids = agent_status.running_user_ids(session, Agent.MARKET_MONITOR)
     symbols_by_user = watchlist.watchers(session, user_ids)
     unique = {s.id: s for symbols in symbols_by_user.values() for s in symbols}
+    polled = [s for s in unique.values() if not _streamed(s, streams)]
+    marks = {source: view.marks for source, view in streams.items()}
     # One transaction for quotes and statuses; a commit in between would expire every symbol and
     # cost a query each to read them again.
-    cycle = fetch_and_store(session, providers, list(unique.values()), commit=False)
+    cycle = fetch_and_store(session, providers, polled, commit=False, marks=marks)
     statuses = agent_status.of_users(session, user_ids, Agent.MARKET_MONITOR)
     for user_id in user_ids:
         status = statuses.get(user_id) or agent_status.get(session, user_id, Agent.MARKET_MONITOR)
         statuses[user_id] = status
-        sources = {s.source for s in symbols_by_user.get(user_id, [])}
+        watched = symbols_by_user.get(user_id, [])
+        sources = {s.source for s in watched}
         errors = [
+            f"{streams[src].problem}; polling covers it"
+            for src in sorted(sources)
+            if src in streams and streams[src].problem
+        ] + [
             f"{src}: {cycle.source_errors[src].message}"
             for src in sorted(sources)
             if src in cycle.source_errors
@@ -111,10 +151,18 @@ def run_cycle(
         agent_status.record_run(
             status,
             "; ".join(errors) or None,
-            counters={"symbols_watched": len(symbols_by_user.get(user_id, []))},
+            counters={
+                "symbols_watched": len(watched),
+                "symbols_streamed": sum(_streamed(s, streams) for s in watched),
+            },
         )
     session.commit()
     return MonitorRun(cycle, statuses, symbols_by_user)
+
+
+def _streamed(symbol: Symbol, streams: Mapping[str, StreamView]) -> bool:
+    view = streams.get(symbol.source)
+    return view is not None and symbol.ticker in view.covered
 
 
 def refresh(

@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import redis
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -82,6 +83,16 @@ def _database_down(exc: DBAPIError) -> Response:
     )
 
 
+def _redis_down(exc: redis.RedisError) -> Response:
+    """Redis (queues, events, limits) cannot be reached: reads from the database keep working,
+    and what needs Redis, such as starting an agent, is refused as retryable."""
+    db.session.rollback()
+    log.warning("Redis unavailable: %s", exc)
+    return error_response(
+        503, "The job queue is unavailable; try again shortly", {}, {"Retry-After": "5"}
+    )
+
+
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return http_error(exc)
@@ -105,6 +116,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(InterfaceError, _database_down)
+    app.register_error_handler(redis.RedisError, _redis_down)
     # flask-jwt-extended answers {"msg": ...} by default; its errors take the one shape too.
     jwt.unauthorized_loader(
         lambda reason: error_response(401, f"Authentication required: {reason}")

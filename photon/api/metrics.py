@@ -94,7 +94,12 @@ class _Shared:
                 )
             yield family
         for name, doc, label_names in (
-            ("stream_lag_seconds", "Seconds since a venue's stream last pushed", ["venue"]),
+            (
+                "stream_lag_seconds",
+                "How far the newest streamed quote trailed the venue's clock",
+                ["venue"],
+            ),
+            ("stream_last_push_timestamp", "When a venue's stream last pushed", ["venue"]),
             ("monitor_last_cycle_timestamp", "When the last market monitor cycle ended", []),
         ):
             family = GaugeMetricFamily(f"photon_{name}", doc, labels=label_names)

@@ -13,6 +13,7 @@ from photon.extensions import db
 from photon.models import Watch
 from photon.realtime import presence
 from photon.store import watchlist
+from photon.tasks.stream import signals
 
 blp = Blueprint(
     "symbols", __name__, url_prefix="/api/trading/symbols", description="Your watch list"
@@ -57,6 +58,8 @@ class Symbols(MethodView):
         watch, created = watchlist.add(
             db.session, current_user.id, data["symbol"], providers.describe
         )
+        if created:
+            signals.watch_changed()  # the stream subscribes if this user's monitor runs
         return watch, 201 if created else 200
 
 
@@ -73,3 +76,4 @@ class SymbolDetail(MethodView):
     def delete(self, symbol_id: int) -> None:
         """Stop watching a symbol; your live connections leave its room"""
         presence.unwatch(current_user.id, symbol_id)
+        signals.watch_changed()

@@ -9,6 +9,7 @@ from photon import providers, security
 from photon.cli import photon_cli
 from photon.extensions import db
 from photon.store import agent_status, users, watchlist
+from photon.tasks.stream import signals
 from photon.types import Agent
 
 DEMO_USERNAME = "demo"
@@ -39,6 +40,7 @@ def demo_account(username: str, password: str) -> None:
     for agent in (Agent.MARKET_MONITOR, Agent.DECISION_MAKER, Agent.EXECUTION):
         agent_status.start(db.session, user.id, agent)
     db.session.commit()
+    signals.watch_changed()  # a stream already running picks the account's symbols up
     click.echo(
         f"photon: demo account {username!r}, password {password!r}: it watches "
         f"{', '.join(DEMO_SYMBOLS)} and its three agents run"

@@ -42,6 +42,23 @@ def joined(sid: str, user_id: int, family: str | None) -> None:
         log.warning("socket %s not registered (Redis: %s); logout cannot reach it", sid, exc)
 
 
+def reassert(connections: dict[str, tuple[int, str | None]]) -> None:
+    """Register this process's connections again: a Redis that came back empty (restarted
+    without persistence, flushed) has forgotten them, and logout could not reach them."""
+    if not connections:
+        return
+    ttl = _ttl()
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            for sid, (user_id, family) in list(connections.items()):
+                for key in (USER_KEY + str(user_id), LOGIN_KEY + family if family else None):
+                    if key:
+                        pipe.sadd(key, sid).expire(key, ttl)
+            pipe.execute()
+    except redis.RedisError as exc:
+        log.debug("sockets not re-registered yet (Redis: %s)", exc)
+
+
 def left(sid: str, user_id: int, family: str | None) -> None:
     try:
         with get_redis().pipeline() as pipe:

@@ -29,6 +29,9 @@ MAX_SYMBOLS = 200
 
 # sid -> (user id, login); lives in the web process that holds the connection.
 _users: dict[str, tuple[int, str | None]] = {}
+# Seconds between re-registering this process's connections in Redis (presence.reassert).
+REASSERT_EVERY = 15.0
+_reasserting: list[bool] = []
 
 
 def _authenticate(auth: object) -> tuple[int, str | None]:
@@ -50,7 +53,18 @@ def on_connect(auth: object = None) -> bool:
     join_room(user_room(user_id))
     presence.joined(request.sid, user_id, family)
     _connections(+1)
+    if not _reasserting:
+        # Started by the first connection, not at import: the app factory stays side-effect free.
+        _reasserting.append(True)
+        socketio.start_background_task(_keep_present, current_app._get_current_object())
     return True
+
+
+def _keep_present(app: Flask) -> None:
+    while True:
+        socketio.sleep(REASSERT_EVERY)
+        with app.app_context():
+            presence.reassert(_users)
 
 
 def on_disconnect(*_args: object) -> None:

@@ -19,6 +19,7 @@ from photon.realtime import announce
 from photon.store import agent_status, watchlist
 from photon.tasks.enqueue import enqueue
 from photon.tasks.queues import DECISIONS, MONITOR
+from photon.tasks.stream import signals
 from photon.types import Agent
 
 
@@ -46,9 +47,11 @@ def _queue(queue: str, func: str, *args: int) -> str:
 
 
 def set_monitor(user_id: int, action: str) -> dict[str, Any]:
-    """Start (and run one cycle at once, so quotes appear) or stop the market monitor."""
+    """Start (and run one cycle at once, so quotes appear) or stop the market monitor; the
+    stream process follows the change."""
     agent_status.set_running(db.session, user_id, Agent.MARKET_MONITOR, action == "start")
     fields = _changed(user_id, Agent.MARKET_MONITOR)
+    signals.watch_changed()
     job_id = None
     if action == "start":
         job_id = _queue(MONITOR, "photon.tasks.monitor.start_market_monitoring", user_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
+
 from photon import metrics
 from photon.agents import monitor
 from photon.agents.execution.settings import PaperSettings
@@ -15,13 +17,15 @@ from photon.store import agent_status
 from photon.tasks import context
 from photon.tasks.enqueue import queue_auto_decisions
 from photon.tasks.execution import mark_portfolios
-from photon.types import Agent
+from photon.tasks.stream import signals
+from photon.types import Agent, Source
 
 log = logging.getLogger(__name__)
 
 
 def periodic_market_update() -> dict:
-    """Every PHOTON_MONITOR_INTERVAL s: quotes for the union of running monitors' symbols."""
+    """Every PHOTON_MONITOR_INTERVAL s: quotes for the union of running monitors' symbols that
+    no healthy stream carries, and every user's monitor status."""
     return _monitor(None)
 
 
@@ -35,7 +39,7 @@ def _monitor(user_ids: list[int] | None) -> dict:
     with app.app_context():
         started = time.perf_counter()
         try:
-            run = monitor.run_cycle(db.session, get_providers(), user_ids)
+            run = monitor.run_cycle(db.session, get_providers(), user_ids, _streams())
             paper = PaperSettings.from_config(app.config["PHOTON"])
             announce.monitor_run(db.session, run, paper, context.redis_url())
             # Fresh quotes move paper equity: mark the portfolios whose execution runs.
@@ -55,3 +59,12 @@ def _monitor(user_ids: list[int] | None) -> dict:
         recorder.gauge("monitor_last_cycle_timestamp", (), time.time())
     log.info("market update: %s", summary)
     return summary
+
+
+def _streams() -> dict[str, monitor.StreamView]:
+    """What the stream process carries now: the symbols it pushes are not polled again."""
+    try:
+        return signals.read_views(get_redis(), tuple(Source))
+    except redis.RedisError as exc:
+        log.warning("market update: stream state unreadable, polling everything: %s", exc)
+        return {}

@@ -89,3 +89,54 @@ def test_monitor_degrades_on_faults_and_recovers(app, client, auth, exchange, fa
         assert status.cycles == 2
     shown = client.get("/api/trading/agents/market-monitor/", headers=headers).json
     assert shown["state"] == "running" and shown["symbols_watched"] == 2
+
+
+def test_symbols_a_stream_carries_are_not_polled(app, client, auth, exchange):
+    from photon.providers import get_providers
+
+    headers = auth.headers("alice")
+    for raw in ("BTC", "ETH", "AAPL"):
+        add(client, headers, raw)
+    client.post("/api/trading/agents/market-monitor/", json={"action": "start"}, headers=headers)
+    exchange.reset_calls()
+    streams = {"bybit": monitor.StreamView(covered=frozenset({"BTCUSDT", "ETHUSDT"}))}
+    with app.app_context():
+        run = monitor.run_cycle(db.session, get_providers(), streams=streams)
+        status = db.session.scalars(
+            select(AgentStatus).where(AgentStatus.agent == "market-monitor")
+        ).one()
+        assert [r.symbol.ticker for r in run.cycle.quotes] == ["AAPL"]
+        assert run.cycle.calls == {"yahoo": 1}
+        assert status.state == "running" and status.counters["symbols_streamed"] == 2
+    assert exchange.calls("/v5/market/tickers") == 0
+
+    # A quiet pair (nothing pushed lately) is polled, the streamed one still not.
+    streams = {"bybit": monitor.StreamView(covered=frozenset({"BTCUSDT"}))}
+    with app.app_context():
+        run = monitor.run_cycle(db.session, get_providers(), streams=streams)
+        assert sorted(r.symbol.ticker for r in run.cycle.quotes) == ["AAPL", "ETHUSDT"]
+
+
+def test_a_broken_stream_degrades_and_polled_quotes_no_newer_are_dropped(
+    app, client, auth, exchange
+):
+    from photon.providers import get_providers
+
+    headers = auth.headers("alice")
+    add(client, headers, "BTC")
+    add(client, headers, "ETH")
+    client.post("/api/trading/agents/market-monitor/", json={"action": "start"}, headers=headers)
+    ahead = int(exchange.clock() * 1000) + 60_000  # the stream delivered BTC up to a minute on
+    problem = "bybit stream silent (no push for 14 s)"
+    streams = {"bybit": monitor.StreamView(problem=problem, marks={"BTCUSDT": ahead})}
+    with app.app_context():
+        run = monitor.run_cycle(db.session, get_providers(), streams=streams)
+        status = db.session.scalars(
+            select(AgentStatus).where(AgentStatus.agent == "market-monitor")
+        ).one()
+        assert [r.symbol.ticker for r in run.cycle.quotes] == ["ETHUSDT"]
+        btc = next(r for r in run.cycle.results if r.symbol.ticker == "BTCUSDT")
+        assert btc.quote is None and btc.error is None
+        assert db.session.scalar(select(func.count()).select_from(MarketData)) == 1
+        assert status.state == "degraded"
+        assert status.last_error == f"{problem}; polling covers it"

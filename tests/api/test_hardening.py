@@ -14,9 +14,12 @@ from jwt import encode
 from photon import security
 from photon.app import create_app
 from photon.config import DEFAULT_SECRET
+from tests.conftest import PASSWORD
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 BIG = 2**63  # one past the largest 64-bit id
+SYMBOLS = "/api/trading/symbols/"
+MONITOR = "/api/trading/agents/market-monitor/"
 
 
 def _error(response, code: int) -> dict:
@@ -263,6 +266,18 @@ def test_the_database_down_is_a_503_in_the_error_shape(app_env, redis_client):
     response = client.get("/api/trading/symbols/", headers={"Authorization": f"Bearer {token}"})
     assert _error(response, 503) and response.headers["Retry-After"]
     assert _error(client.post("/api/auth/login/", json={"username": "a", "password": "b"}), 503)
+
+
+def test_redis_down_keeps_database_reads_and_refuses_jobs_with_a_503(app_env, client, auth):
+    headers = auth.headers("alice")
+    assert client.post(SYMBOLS, json={"symbol": "BTC"}, headers=headers).status_code == 201
+    down = create_app({**app_env, "REDIS_URL": "redis://127.0.0.1:1/0"}).test_client()
+    listed = down.get(SYMBOLS, headers=headers)
+    assert listed.status_code == 200 and [s["symbol"] for s in listed.json] == ["BTCUSDT"]
+    logged_in = down.post("/api/auth/login/", json={"username": "alice", "password": PASSWORD})
+    assert logged_in.status_code == 200  # the limiter lets requests pass while Redis is away
+    started = down.post(MONITOR, json={"action": "start"}, headers=headers)
+    assert _error(started, 503) and started.headers["Retry-After"]
 
 
 def test_the_spec_declares_public_operations_and_the_pagination_header(client):

@@ -76,6 +76,14 @@ class _Series:
         return self.start + steps % (len(self.times) - self.start)
 
 
+@dataclass(frozen=True)
+class Playing:
+    step: int  # ticks since the replay began
+    progress: float  # how far through this tick, 0 <= progress < 1
+    bar: Bar  # the real bar being replayed
+    previous_close: float | None
+
+
 class ReplayProvider:
     """Bundled real bars as a live feed; implements ``photon.market.base.Provider``."""
 
@@ -206,6 +214,24 @@ class ReplayProvider:
     def cursor(self, ticker: str) -> int:
         """Index, into the bundled series, of the bar being served now."""
         return self._get(ticker).at(self._steps(self._clock()))
+
+    def playing(self, ticker: str, now: float | None = None) -> Playing:
+        """What is replayed at ``now`` (epoch seconds; default the clock): the bar at the
+        cursor with its real OHLCV, the close before it, and how far its tick has gone. The
+        replay stream walks each bar's price path through its tick from this."""
+        series = self._get(ticker)
+        now = self._clock() if now is None else now
+        elapsed = max(0.0, now - self._anchor())
+        step = math.floor(elapsed / self.tick_seconds)
+        i = series.at(step)
+        bar = Bar(
+            ticker=ticker,
+            interval=series.interval,
+            open_time=datetime.fromtimestamp(int(series.times[i]), UTC),
+            **{col: float(getattr(series, col)[i]) for col in _OHLCV},
+        )
+        previous = float(series.close[i - 1]) if i > 0 else None
+        return Playing(step, elapsed / self.tick_seconds - step, bar, previous)
 
     def first_time(self, ticker: str) -> datetime:
         """Open time of the first bundled bar of ``ticker``."""
