@@ -161,33 +161,75 @@ def revoke(jti: str, expires_at: float) -> None:
 def _revoke_once(jti: str, expires_at: float) -> bool:
     """Revoke ``jti``; False if it already was (in Redis, or in this process)."""
     local: dict[str, float] = current_app.extensions["photon.revoked_local"]
-    if jti in local:
+    if REVOKED_PREFIX + jti in local:
         return False
-    local[jti] = expires_at
-    ttl = max(1, int(expires_at - time.time()) + 1)
+    _prune(local)
+    local[REVOKED_PREFIX + jti] = expires_at
     try:
-        return bool(get_redis().set(REVOKED_PREFIX + jti, "1", ex=ttl, nx=True))
+        return bool(get_redis().set(REVOKED_PREFIX + jti, "1", ex=_ttl(expires_at), nx=True))
     except redis.RedisError:
-        log.warning("Redis unavailable: token %s revoked in this process only", jti)
+        _redis_down(f"token {jti} revoked in this process until Redis is back")
+        current_app.extensions["photon.revoked_pending"].add(REVOKED_PREFIX + jti)
         return True
 
 
 def revoke_family(family: str) -> None:
-    current_app.extensions["photon.revoked_local"][FAMILY_PREFIX + family] = time.time()
+    key = FAMILY_PREFIX + family
+    expires_at = time.time() + _refresh_lifetime()
+    _prune(current_app.extensions["photon.revoked_local"])
+    current_app.extensions["photon.revoked_local"][key] = expires_at
     try:
-        get_redis().set(FAMILY_PREFIX + family, "1", ex=int(_refresh_lifetime()) + 1)
+        get_redis().set(key, "1", ex=_ttl(expires_at))
     except redis.RedisError:
-        log.warning("Redis unavailable: login %s revoked in this process only", family)
+        _redis_down(f"login {family} revoked in this process until Redis is back")
+        current_app.extensions["photon.revoked_pending"].add(key)
+
+
+def _prune(local: dict[str, float]) -> None:
+    # The local list mirrors Redis' TTLs, so a long-lived process does not keep every token.
+    if len(local) > 1000:
+        now = time.time()
+        for key in [k for k, until in local.items() if until < now]:
+            del local[key]
+
+
+def _ttl(expires_at: float) -> int:
+    return max(1, int(expires_at - time.time()) + 1)
+
+
+_last_warning = [0.0]
+
+
+def _redis_down(message: str) -> None:
+    # Once per half minute per process: an outage must not turn every request into a log line.
+    if time.monotonic() - _last_warning[0] > 30:
+        _last_warning[0] = time.monotonic()
+        log.warning("Redis unavailable: %s", message)
+
+
+def _publish_pending(client: redis.Redis) -> None:
+    """What this process revoked while Redis was away reaches every process once it is back."""
+    pending: set[str] = current_app.extensions["photon.revoked_pending"]
+    local = current_app.extensions["photon.revoked_local"]
+    with client.pipeline(transaction=False) as pipe:
+        for key in list(pending):
+            pipe.set(key, "1", ex=_ttl(local[key]))
+        pipe.execute()
+    pending.clear()
+    log.info("Redis is back: revocations made meanwhile are shared again")
 
 
 def _revoked_key(key: str) -> bool:
-    if key in current_app.extensions["photon.revoked_local"]:
-        return True
     try:
-        return bool(get_redis().exists(key))
+        client = get_redis()
+        if current_app.extensions["photon.revoked_pending"]:
+            _publish_pending(client)
+        if key in current_app.extensions["photon.revoked_local"]:
+            return True
+        return bool(client.exists(key))
     except redis.RedisError:
-        log.warning("Redis unavailable: revocation checked in this process only")
-        return False
+        _redis_down("revocation checked against this process's own list only")
+        return key in current_app.extensions["photon.revoked_local"]
 
 
 def is_revoked(jti: str) -> bool:
@@ -246,7 +288,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         app.extensions["photon.hasher"] = PasswordHasher(time_cost=1, memory_cost=1024)
     else:
         app.extensions["photon.hasher"] = PasswordHasher()
+    # key -> when it expires; and the keys Redis has not heard of yet (it was down).
     app.extensions["photon.revoked_local"] = {}
+    app.extensions["photon.revoked_pending"] = set()
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict, payload: dict) -> User | None:

@@ -4,13 +4,20 @@ HerokuWorker turns SIGTERM into a clean stop: a running job gets a few seconds, 
 ``ShutDownImminentException`` and the process exits without leaving a stale registration. One-off
 jobs are enqueued with one retry (``photon.tasks.enqueue``), so such a job runs again on the next
 worker; periodic jobs simply run at their next tick. Every job is idempotent.
+
+A lost Redis (restarting, unreachable) does not end the process: it waits, with backoff, and
+listens again as a new worker (the old registration expires in Redis on its own); RQ gives the
+job that was running then to the failed registry when its heartbeat runs out.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import time
 
+import redis
 from rq import Queue
 from rq.worker import HerokuWorker
 
@@ -26,6 +33,8 @@ from photon.config import Settings
 from photon.tasks import context
 from photon.tasks.queues import QUEUES
 
+MAX_BACKOFF = 10.0
+
 
 def main(argv: list[str] | None = None) -> int:
     log.setup(Settings.from_env().log_level)
@@ -34,12 +43,26 @@ def main(argv: list[str] | None = None) -> int:
     # Built once before the forks; ``create_app`` opens no connection, so nothing that cannot
     # cross a fork is created.
     context.install(create_app())
-    connection = context.redis_connection()
-    queues = [Queue(name, connection=connection) for name in QUEUES]
-    worker = HerokuWorker(queues, connection=connection)
-    logging.getLogger(__name__).info("worker: listening on %s", ", ".join(QUEUES))
-    worker.work(burst=burst, with_scheduler=False)
-    return 0
+    logger = logging.getLogger(__name__)
+    backoff = 0.5
+    while True:
+        started = time.monotonic()
+        try:
+            connection = context.redis_connection()
+            queues = [Queue(name, connection=connection) for name in QUEUES]
+            worker = HerokuWorker(queues, connection=connection)
+            logger.info("worker: listening on %s", ", ".join(QUEUES))
+            worker.work(burst=burst, with_scheduler=False)
+            return 0
+        except redis.RedisError as exc:
+            if time.monotonic() - started > 60:
+                backoff = 0.5  # it worked for a while: this is a new outage
+            logger.warning("worker: Redis unavailable (%s); retrying in %.1fs", exc, backoff)
+            # Nothing runs while waiting: SIGTERM may simply end the process.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            time.sleep(backoff)
+            backoff = min(MAX_BACKOFF, backoff * 2)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+import redis
 from flask_jwt_extended import create_access_token
 from jwt import encode
 
@@ -278,6 +279,23 @@ def test_redis_down_keeps_database_reads_and_refuses_jobs_with_a_503(app_env, cl
     assert logged_in.status_code == 200  # the limiter lets requests pass while Redis is away
     started = down.post(MONITOR, json={"action": "start"}, headers=headers)
     assert _error(started, 503) and started.headers["Retry-After"]
+
+
+def test_a_logout_while_redis_is_down_holds_and_reaches_redis_when_it_is_back(
+    app, app_env, client, auth, redis_client
+):
+    headers = auth.headers("alice")
+    real = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        assert client.post("/api/auth/logout/", headers=headers).status_code == 204
+        _error(client.get(SYMBOLS, headers=headers), 401)
+    finally:
+        app.extensions["redis"] = real
+    _error(client.get(SYMBOLS, headers=headers), 401)  # Redis is back: the revocation goes there
+    assert redis_client.keys("photon:revoked:*") and redis_client.keys("photon:revoked-login:*")
+    elsewhere = create_app(app_env).test_client()  # another web process
+    _error(elsewhere.get(SYMBOLS, headers=headers), 401)
 
 
 def test_the_spec_declares_public_operations_and_the_pagination_header(client):
