@@ -26,10 +26,14 @@ def client_process(url, plan, quotes, events, ready, stop, results) -> None:
     """Connect one client per ``(token, tickers)`` in ``plan``, subscribe it to ``tickers``,
     and count, per client, the quotes (``quotes[i]``) and other events (``events[i]``)."""
     import logging
+    import os
 
     import engineio
     import socketio
 
+    # The clients would be elsewhere in production: on two shared cores they yield to the
+    # server's processes, and if that starves them the quote counts show it.
+    os.nice(10)
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
 
     class InlineEngineIO(engineio.Client):
@@ -142,24 +146,43 @@ def redis_snapshot(redis_url: str) -> dict:
     return {"memory": memory, "keys": conn.dbsize(), "groups": groups, "forever": forever}
 
 
-def server_timings(url: str) -> dict[str, tuple[float, float]]:
-    """(sum of seconds, count) per endpoint, as the web process timed its own requests
-    (``/metrics``, from before_request to after_request): time spent queued outside Flask, in
-    the event loop or the accept backlog, is the client's latency minus this."""
-    found: dict[str, list[float]] = {name: [0.0, 0.0] for name in PATHS}
+def server_timings(url: str) -> dict[str, Counter]:
+    """Per endpoint, the web process's own timing of its requests (``/metrics``: before_request
+    to after_request): "sum", "count" and a cumulative count per bucket bound. Queueing outside
+    Flask (the event loop busy elsewhere, the accept backlog) is the client's time minus this."""
+    found = {name: Counter() for name in PATHS}
     rules = {path: name for name, path in PATHS.items()}
-    pattern = re.compile(r"^photon_http_request_seconds_(sum|count)\{([^}]*)\} (\S+)$")
+    line_re = re.compile(r"^photon_http_request_seconds_(sum|count|bucket)\{([^}]*)\} (\S+)$")
     for line in requests.get(url + "/metrics", timeout=30).text.splitlines():
-        match = pattern.match(line)
-        endpoint = match and re.search(r'endpoint="([^"]*)"', match[2])
-        if endpoint and endpoint[1] in rules:
-            found[rules[endpoint[1]]][match[1] == "count"] += float(match[3])
-    return {name: (s, c) for name, (s, c) in found.items()}
+        match = line_re.match(line)
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match[2])) if match else {}
+        if labels.get("endpoint") in rules:
+            key = f"le {labels['le']}" if match[1] == "bucket" else match[1]
+            found[rules[labels["endpoint"]]][key] += float(match[3])
+    return found
+
+
+def inside_flask(before: Counter, after: Counter) -> tuple[float, str]:
+    """Mean seconds in Flask between two ``server_timings``, and the bucket bound under which
+    99 % of those requests ended (``/metrics`` keeps buckets, not samples)."""
+    count = after["count"] - before["count"]
+    if not count:
+        return float("nan"), "-"
+    bounds = sorted((float(k[3:]), k[3:]) for k in after if k.startswith("le "))
+    p99 = next(
+        (
+            label
+            for bound, label in bounds
+            if after[f"le {label}"] - before[f"le {label}"] >= 0.99 * count
+        ),
+        "-",
+    )
+    return (after["sum"] - before["sum"]) / count, p99
 
 
 def log_problems(path: Path) -> Counter:
     """The warnings and errors a process logged, by message (its level is WARNING, so that is
-    all it logs but RQ's start and stop lines); a raw line (a traceback) counts as it is."""
+    all it logs but RQ's start and stop lines); of a raw traceback, its last line."""
     found = Counter()
     for line in path.read_text(errors="replace").splitlines():
         try:
@@ -167,5 +190,6 @@ def log_problems(path: Path) -> Counter:
             if entry.get("level") in ("WARNING", "ERROR", "CRITICAL"):
                 found[f"{entry['level']}: {str(entry.get('message'))[:150]}"] += 1
         except (ValueError, AttributeError):
-            found[line[:150]] += 1
+            if line[:1].strip() and not line.startswith(("Traceback", "During handling")):
+                found[line[:150]] += 1
     return found
