@@ -19,6 +19,7 @@ import time
 
 import redis
 from rq import Queue
+from rq.job import Job
 from rq.worker import HerokuWorker
 
 # The job modules, imported here once: RQ forks a process per job, and without this each of
@@ -34,6 +35,20 @@ from photon.tasks import context
 from photon.tasks.queues import QUEUES
 
 MAX_BACKOFF = 10.0
+# A worker killed outright (``kill -9``, a lost machine) leaves its job in RQ's started registry
+# until the job's heartbeat runs out, and the next cleaning of the registries by any live worker
+# retries it. RQ's defaults (30 s heartbeats plus 60 s, cleaned every 10 min) left a queued
+# analysis waiting up to 11 minutes; these bring it to about half a minute.
+HEARTBEAT_EVERY = 5
+HEARTBEAT_GRACE = 10
+CLEAN_EVERY = 15
+
+
+class PhotonWorker(HerokuWorker):
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        remaining = job.timeout - working_time if job.timeout and job.timeout > 0 else None
+        every = self.job_monitoring_interval
+        return int(every if remaining is None else min(remaining, every)) + HEARTBEAT_GRACE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             connection = context.redis_connection()
             queues = [Queue(name, connection=connection) for name in QUEUES]
-            worker = HerokuWorker(queues, connection=connection)
+            worker = PhotonWorker(
+                queues,
+                connection=connection,
+                job_monitoring_interval=HEARTBEAT_EVERY,
+                maintenance_interval=CLEAN_EVERY,
+            )
             logger.info("worker: listening on %s", ", ".join(QUEUES))
             worker.work(burst=burst, with_scheduler=False)
             return 0

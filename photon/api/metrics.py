@@ -81,6 +81,14 @@ class _Shared:
         for labels, value in metrics.read(client, "provider_calls").items():
             calls.add_metric(list(labels), value)
         yield calls
+        runs = CounterMetricFamily(
+            "photon_periodic_runs",
+            "Scheduled runs, by job: ran, or skipped because its interval had run already",
+            labels=["job", "outcome"],
+        )
+        for labels, value in metrics.read(client, "periodic_runs").items():
+            runs.add_metric(list(labels), value)
+        yield runs
         for name, doc, label_names in (
             ("provider_seconds", "Provider call latency", ["source", "operation"]),
             ("monitor_cycle_seconds", "Market monitor cycle time", []),

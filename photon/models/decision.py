@@ -52,6 +52,10 @@ class TradingDecision(db.Model):
     # Open time of the first bar the decision read, so an audit re-reads the very same bars.
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What asked for the decision, when a rerun must not store it again: the RQ job of a queued
+    # analysis (a retried or doubled job), or the user, symbol and bar of an auto-decision (two
+    # runs racing). Unique; None for a decision made in a request, which nothing reruns.
+    request_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     # Filled in by the scoring job once the horizon has passed.
     outcome_return: Mapped[float | None] = mapped_column(Float)
     outcome_correct: Mapped[bool | None] = mapped_column(Boolean)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photon.errors import NotFound
@@ -72,6 +73,34 @@ def decided_on(session: Session, user_id: int, symbol_id: int, bar_time: datetim
         ).first()
         is not None
     )
+
+
+def by_request(session: Session, request_id: str) -> TradingDecision | None:
+    """The decision stored for ``request_id`` (see ``TradingDecision.request_id``), if any."""
+    return session.scalars(
+        select(TradingDecision).where(TradingDecision.request_id == request_id)
+    ).one_or_none()
+
+
+def add_new(session: Session, made: list[TradingDecision]) -> list[TradingDecision]:
+    """Store and commit ``made``; of a decision whose ``request_id`` is stored already (a rerun,
+    or a concurrent run that got there first), nothing is stored. Returns the ones stored."""
+    session.add_all(made)
+    try:
+        session.commit()
+        return made
+    except IntegrityError:
+        session.rollback()
+    stored = []
+    for row in made:
+        try:
+            with session.begin_nested():
+                session.add(row)
+            stored.append(row)
+        except IntegrityError:
+            pass  # the other run stored it; it announces it too
+    session.commit()
+    return stored
 
 
 def decided_bars(session: Session, user_id: int, bar_times: dict[int, datetime]) -> set[int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from rq import get_current_job
+
 from photon.agents.decision import agent as decider
 from photon.agents.execution.settings import PaperSettings
 from photon.errors import PhotonError
@@ -11,7 +13,7 @@ from photon.extensions import db, get_redis
 from photon.models import Symbol, TradingDecision
 from photon.providers import get_providers
 from photon.realtime import announce
-from photon.store import agent_status, watchlist
+from photon.store import agent_status, decisions, watchlist
 from photon.tasks import context
 from photon.tasks.enqueue import ATTEMPT_KEY, queue_paper_execution, queue_training
 from photon.types import Agent
@@ -21,14 +23,27 @@ log = logging.getLogger(__name__)
 
 def decide_symbol(user_id: int, symbol_id: int) -> dict:
     """One analysis a user asked for; the result arrives as a ``decision`` event."""
+    job = get_current_job()
+    # A retried (or doubled) job has the same id: its decision is stored once, announced once.
+    request_id = f"job:{job.id}" if job is not None else None
     with context.app().app_context():
         try:
+            done = decisions.by_request(db.session, request_id) if request_id else None
+            if done is not None:
+                # Stored and announced by the earlier run; make sure its order is queued.
+                queue_paper_execution(db.session, get_redis(), user_id, [done])
+                return {"decision_id": done.id, "action": done.action, "rerun": True}
             try:
-                made = [decider.decide_now(db.session, get_providers(), user_id, symbol_id)]
+                decision = decider.decide_now(
+                    db.session, get_providers(), user_id, symbol_id, request_id=request_id
+                )
             except PhotonError as exc:
                 db.session.rollback()
                 _record(user_id, exc.message)
                 return {"error": exc.message}
+            if decision is None:
+                return {"decision_id": None, "rerun": True}
+            made = [decision]
             hand_on(user_id, made, context.redis_url())
             _record(user_id, None, decided=1)
             return {"decision_id": made[0].id, "action": made[0].action}

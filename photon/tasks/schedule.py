@@ -2,7 +2,8 @@
 
 Each entry gets a stable job id derived from its definition, so restarting the scheduler finds
 the jobs it already registered instead of adding them again; entries no longer listed (or whose
-definition changed) are cancelled.
+definition changed) are cancelled. Every entry runs through ``photon.tasks.periodic.run``, which
+claims the interval, so a run queued twice for one interval still runs once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from photon.tasks.queues import DECISIONS, DEFAULT_TIMEOUT, FAILURE_TTL, MONITOR
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "photon-periodic-"
+RUNNER = "photon.tasks.periodic.run"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Periodic:
     @property
     def job_id(self) -> str:
         definition = json.dumps(
-            [self.func, self.interval, self.queue, self.timeout, self.result_ttl]
+            [RUNNER, self.func, self.interval, self.queue, self.timeout, self.result_ttl]
         ).encode()
         return JOB_PREFIX + hashlib.sha1(definition).hexdigest()[:16]
 
@@ -70,7 +72,8 @@ def register(
             continue
         scheduled = scheduler.schedule(
             scheduled_time=datetime.now(UTC),
-            func=job.func,
+            func=RUNNER,
+            args=[job.func, job.interval],
             interval=job.interval,
             repeat=None,
             queue_name=job.queue,

@@ -13,9 +13,11 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from rq_scheduler import Scheduler
 
+from photon import metrics
 from photon.config import Settings
+from photon.tasks import periodic
 from photon.tasks.queues import MONITOR, QUEUES
-from photon.tasks.schedule import JOB_PREFIX, periodic_jobs, register
+from photon.tasks.schedule import JOB_PREFIX, RUNNER, periodic_jobs, register
 
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -55,7 +57,8 @@ def test_schedule_registration_is_idempotent_across_restarts(redis_client):
         assert again == {"added": [], "cancelled": [], "kept": first["added"]}
     jobs = _scheduled(Scheduler(connection=redis_client))
     assert sorted(jobs) == sorted(first["added"])
-    by_func = {job.func_name: job for job in jobs.values()}
+    by_func = {job.args[0]: job for job in jobs.values()}
+    assert {job.func_name for job in jobs.values()} == {RUNNER}
     assert set(by_func) == {
         "photon.tasks.monitor.periodic_market_update",
         "photon.tasks.decisions.score_decisions",
@@ -70,7 +73,7 @@ def test_changing_an_interval_replaces_only_that_entry(redis_client):
     old = next(
         j
         for j in before["added"]
-        if Job.fetch(j, connection=redis_client).func_name.endswith("market_update")
+        if Job.fetch(j, connection=redis_client).args[0].endswith("market_update")
     )
     after = register(
         Scheduler(connection=redis_client), periodic_jobs(_settings(monitor_interval=30))
@@ -131,3 +134,32 @@ def test_job_results_and_failures_expire(worker_env, redis_client, app, monkeypa
     keys = _job_keys(redis_client)
     assert keys.get(f"rq:job:{ok.id}", 0) > 0 and keys.get(f"rq:job:{bad.id}", 0) > 0, keys
     assert all(ttl > 0 for ttl in keys.values()), keys
+
+
+def test_a_run_queued_twice_in_one_interval_runs_once(worker_env, redis_client, app):
+    """Two schedulers, or one killed between queueing a run and moving the next, queue the same
+    interval twice: the first run claims the interval and the second is skipped, counted."""
+    monitor = next(j for j in periodic_jobs(_settings(monitor_interval=60)) if j.queue == MONITOR)
+    queue = Queue(MONITOR, connection=redis_client)
+    doubled = [queue.enqueue(RUNNER, monitor.func, monitor.interval) for _ in range(2)]
+    _burst(redis_client)
+    assert [job.return_value() for job in doubled][1] == {"skipped": True}
+    assert "skipped" not in doubled[0].return_value()
+    runs = periodic.runs(redis_client, monitor.func)
+    assert len(runs) == 1 and runs[0]["pid"] > 0
+    counts = metrics.read(redis_client, "periodic_runs")
+    assert counts == {
+        ("periodic_market_update", "ran"): 1.0,
+        ("periodic_market_update", "skipped"): 1.0,
+    }
+
+
+def test_the_next_interval_runs_again(worker_env, redis_client, app):
+    queue = Queue(MONITOR, connection=redis_client)
+    func = "photon.tasks.monitor.periodic_market_update"
+    queue.enqueue(RUNNER, func, 1)
+    _burst(redis_client)
+    time.sleep(periodic.CLAIM_SHARE * 1 + 0.05)
+    queue.enqueue(RUNNER, func, 1)
+    _burst(redis_client)
+    assert len(periodic.runs(redis_client, func)) == 2

@@ -116,18 +116,25 @@ def decide_now(
     user_id: int,
     symbol_id: int,
     now: datetime | None = None,
-) -> TradingDecision:
+    request_id: str | None = None,
+) -> TradingDecision | None:
     """Decide now for one watched symbol at ``now`` (default: the market's now) and store it;
-    ``Conflict`` when it has too few complete bars."""
+    ``Conflict`` when it has too few complete bars. None when a decision for ``request_id`` was
+    stored meanwhile (by a concurrent run of the same request)."""
     symbol = watchlist.watched_symbol(session, user_id, symbol_id)
     now = now or providers.market_now(symbol.source, symbol.ticker)
     fault = refresh_bars(session, providers, symbol, DECIDE_LOOKBACK, now)
     made, problems = decide_stored(
-        session, user_id, [symbol], {symbol.id: now}, {symbol.id: fault} if fault else None
+        session,
+        user_id,
+        [symbol],
+        {symbol.id: now},
+        {symbol.id: fault} if fault else None,
+        request_ids={symbol.id: request_id} if request_id else None,
     )
     if problems:
         raise problems[symbol.id]
-    return made[0]
+    return made[0] if made else None
 
 
 def decide_fresh(
@@ -148,7 +155,11 @@ def decide_fresh(
     # a replay that wraps, or starts again, brings earlier bars back.)
     done = decisions.decided_bars(session, user_id, newest)
     due = [s for s in symbols if s.id not in done]
-    made, problems = decide_stored(session, user_id, due, nows, faults)
+    # Keyed by the bar, so two runs racing for one user store each decision once.
+    keys = {
+        s.id: f"auto:{user_id}:{s.id}:{newest[s.id].isoformat()}" for s in due if s.id in newest
+    }
+    made, problems = decide_stored(session, user_id, due, nows, faults, request_ids=keys)
     by_id = {s.id: s.ticker for s in symbols}
     return made, [f"{by_id[i]}: {exc.message}" for i, exc in problems.items()]
 
@@ -159,12 +170,15 @@ def decide_stored(
     symbols: Iterable[Symbol],
     nows: dict[int, datetime],
     faults: dict[int, ProviderError] | None = None,
+    request_ids: dict[int, str] | None = None,
 ) -> tuple[list[TradingDecision], dict[int, PhotonError]]:
     """From stored bars to stored decisions, batched, for ``symbols`` at their ``nows``.
 
-    Returns the decisions made (committed) and, per symbol that could not be decided, why.
+    Returns the decisions made (committed) and, per symbol that could not be decided, why. A
+    decision whose ``request_ids`` entry is stored already is neither stored nor returned.
     """
     faults = faults or {}
+    request_ids = request_ids or {}
     groups: dict[tuple[str, datetime], list[Symbol]] = defaultdict(list)
     for symbol in symbols:
         interval = decision_interval(symbol)
@@ -203,10 +217,10 @@ def decide_stored(
             if isinstance(result, PhotonError):
                 problems[symbol.id] = result
                 continue
-            made.append(stored_decision(result, user_id, symbol, interval))
-    session.add_all(made)
-    session.commit()
-    return made, problems
+            row = stored_decision(result, user_id, symbol, interval)
+            row.request_id = request_ids.get(symbol.id)
+            made.append(row)
+    return decisions.add_new(session, made), problems
 
 
 def load_model(row: DecisionModel | None) -> TrainedModel | None:
