@@ -1,6 +1,6 @@
 """Scale-out: the monitor and decision cycle for 1,000 symbols with 1 and with 2 RQ workers.
 
-Run:   .venv/bin/python bench/scale_out.py            (PostgreSQL at 127.0.0.1; about 6 minutes)
+Run:   .venv/bin/python bench/scale_out.py    (PostgreSQL at 127.0.0.1; about 10 minutes)
        .venv/bin/python bench/scale_out.py --postgres postgresql://postgres@127.0.0.1:5432/test
 Quick: .venv/bin/python bench/scale_out.py --users 10 --cycles 1
 

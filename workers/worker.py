@@ -51,6 +51,17 @@ class PhotonWorker(HerokuWorker):
         return int(every if remaining is None else min(remaining, every)) + HEARTBEAT_GRACE
 
 
+def _preload_providers(settings: Settings) -> None:
+    """Import the vendor modules the providers build on, once, before the forks: the registry
+    imports them lazily, so every forked job imported yfinance again (a sixth of a decision
+    job's CPU in ``bench/scale_out.py``)."""
+    if settings.data_source == "replay":
+        import photon.market.replay.provider
+    else:
+        import photon.market.bybit
+        import photon.market.yahoo.provider  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     log.setup(Settings.from_env().log_level)
     argv = sys.argv[1:] if argv is None else argv
@@ -58,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     # Built once before the forks; ``create_app`` opens no connection, so nothing that cannot
     # cross a fork is created.
     context.install(create_app())
+    _preload_providers(Settings.from_env())
     logger = logging.getLogger(__name__)
     backoff = 0.5
     while True:
