@@ -120,7 +120,7 @@ def test_run_serves_where_it_says_and_ctrl_c_stops_everything_redis_last(tmp_pat
             timeout=10,
         )
         assert registered.status_code == 201
-        _wait_for_text(log, "worker: listening on monitor", timeout=30)
+        _wait_for_text(log, "worker: listening on ", timeout=30)
         _wait_for_text(log, "schedule: ", timeout=30)
     finally:
         _ctrl_c(proc)

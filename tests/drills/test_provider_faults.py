@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from rq.registry import FailedJobRegistry
 
+from photon.market.retry import DEFAULT_BUDGET
 from tests.drills.conftest import DRILL_BACKEND
 
 pytestmark = pytest.mark.slow
@@ -73,7 +74,9 @@ def test_a_minute_of_provider_faults_degrades_then_recovers_within_one_cycle(
         f"\nprovider faults: degraded {first_degraded:.1f}s into the faults; "
         f"{cycles} cycles in {FAULT_SECONDS}s of faults"
     )
-    assert first_degraded < 3 * INTERVAL + 4, timeline[:20]
+    # A cycle under the "delay" fault retries timed-out calls for up to the retry budget before
+    # it can report; the status shows it by the cycle after.
+    assert first_degraded < DEFAULT_BUDGET + 2 * INTERVAL + 2, timeline[:20]
     assert all(state == "degraded" for _t, _k, state in after), after
     assert cycles >= FAULT_SECONDS / INTERVAL / 3, "the monitor stopped cycling under faults"
     assert "bybit" in faulted["last_error"].lower() or "yahoo" in faulted["last_error"].lower()
