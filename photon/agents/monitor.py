@@ -107,7 +107,7 @@ def fetch_and_store(
 @dataclass
 class MonitorRun:
     cycle: CycleResult
-    statuses: dict[int, AgentStatus]
+    statuses: dict[int, AgentStatus]  # as this cycle wrote them (snapshots)
     symbols_by_user: dict[int, list[Symbol]]
 
 
@@ -133,10 +133,13 @@ def run_cycle(
     # One transaction for quotes and statuses; a commit in between would expire every symbol and
     # cost a query each to read them again.
     cycle = fetch_and_store(session, providers, polled, commit=False, marks=marks)
-    statuses = agent_status.of_users(session, user_ids, Agent.MARKET_MONITOR)
+    # Locked until the commit: a user's cycle and the periodic one count two runs, not one.
+    statuses = agent_status.of_users(session, user_ids, Agent.MARKET_MONITOR, lock=True)
+    written = {}
     for user_id in user_ids:
-        status = statuses.get(user_id) or agent_status.get(session, user_id, Agent.MARKET_MONITOR)
-        statuses[user_id] = status
+        status = statuses.get(user_id) or agent_status.get(
+            session, user_id, Agent.MARKET_MONITOR, lock=True
+        )
         watched = symbols_by_user.get(user_id, [])
         sources = {s.source for s in watched}
         errors = [
@@ -156,8 +159,9 @@ def run_cycle(
                 "symbols_streamed": sum(_streamed(s, streams) for s in watched),
             },
         )
+        written[user_id] = agent_status.snapshot(status)
     session.commit()
-    return MonitorRun(cycle, statuses, symbols_by_user)
+    return MonitorRun(cycle, written, symbols_by_user)
 
 
 def _streamed(symbol: Symbol, streams: Mapping[str, StreamView]) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from photon.agents.execution import books
 from photon.agents.execution.settings import PaperSettings
 from photon.agents.monitor import MonitorRun
-from photon.models import PaperOrder, Symbol, TradingDecision
+from photon.models import AgentStatus, PaperOrder, Symbol, TradingDecision
 from photon.realtime import payloads
 from photon.realtime.events import (
     AGENT_STATUS,
@@ -38,10 +38,13 @@ def status_fields(
     paper: PaperSettings,
     symbols_watched: int | None = None,
     last_orders: int = books.LAST_ORDERS,
+    status: AgentStatus | None = None,
 ) -> dict[str, Any]:
     """The ``agent_status`` data of one user's agent, as REST returns it and events send it:
-    with the paper portfolio for the execution agent. Reads only."""
-    status = agent_status.find(session, user_id, agent)
+    with the paper portfolio for the execution agent. Reads only; ``status`` (a run's
+    ``agent_status.snapshot``) instead of the stored row."""
+    if status is None:
+        status = agent_status.find(session, user_id, agent)
     if symbols_watched is None:
         symbols_watched = len(watchlist.watched_symbols(session, user_id))
     portfolio = None
@@ -67,8 +70,12 @@ def agent(
     paper: PaperSettings,
     redis_url: str | None = None,
     symbols_watched: int | None = None,
+    snapshot: AgentStatus | None = None,
 ) -> None:
-    status(status_fields(session, user_id, agent_name, paper, symbols_watched), user_id, redis_url)
+    fields = status_fields(
+        session, user_id, agent_name, paper, symbols_watched, status=snapshot
+    )  # fmt: skip
+    status(fields, user_id, redis_url)
 
 
 def monitor_run(
@@ -78,9 +85,9 @@ def monitor_run(
     status."""
     for result in run.cycle.quotes:
         quote(result.symbol, result.quote, redis_url)
-    for user_id in run.statuses:
+    for user_id, written in run.statuses.items():
         watched = len(run.symbols_by_user.get(user_id, []))
-        agent(session, user_id, Agent.MARKET_MONITOR, paper, redis_url, watched)
+        agent(session, user_id, Agent.MARKET_MONITOR, paper, redis_url, watched, written)
 
 
 def quote(symbol: Symbol, value: Quote | Any, redis_url: str | None = None) -> None:

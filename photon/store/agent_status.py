@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,11 @@ def _query(user_id: int, agent: str):
     return select(AgentStatus).where(AgentStatus.user_id == user_id, AgentStatus.agent == agent)
 
 
+def _locked(query: Select) -> Select:
+    # Read the row as it is once locked, not as this session last saw it.
+    return query.with_for_update().execution_options(populate_existing=True)
+
+
 def find(session: Session, user_id: int, agent: str) -> AgentStatus:
     """The stored status, or an unsaved ``stopped`` one: reading never writes."""
     status = session.scalars(_query(user_id, agent)).first()
@@ -28,9 +33,13 @@ def find(session: Session, user_id: int, agent: str) -> AgentStatus:
     return status
 
 
-def get(session: Session, user_id: int, agent: str) -> AgentStatus:
-    """The stored status, created (``stopped``) on first use; the caller commits."""
-    status = session.scalars(_query(user_id, agent)).first()
+def get(session: Session, user_id: int, agent: str, lock: bool = False) -> AgentStatus:
+    """The stored status, created (``stopped``) on first use; the caller commits.
+
+    ``lock`` holds the row until that commit (``FOR UPDATE`` on PostgreSQL): two workers that
+    count a run of the same agent at once then count two, not one."""
+    query = _query(user_id, agent)
+    status = session.scalars(_locked(query) if lock else query).first()
     if status is not None:
         return status
     status = AgentStatus(
@@ -99,11 +108,26 @@ def record_run(
             status.state = AgentState.RUNNING
 
 
-def of_users(session: Session, user_ids: Iterable[int], agent: str) -> dict[int, AgentStatus]:
+def of_users(
+    session: Session, user_ids: Iterable[int], agent: str, lock: bool = False
+) -> dict[int, AgentStatus]:
+    """The stored statuses of ``user_ids``; ``lock`` as in ``get``, taken in user order so that
+    two cycles never wait on each other."""
     ids = list(user_ids)
     if not ids:
         return {}
-    rows = session.scalars(
-        select(AgentStatus).where(AgentStatus.agent == agent, AgentStatus.user_id.in_(ids))
+    query = (
+        select(AgentStatus)
+        .where(AgentStatus.agent == agent, AgentStatus.user_id.in_(ids))
+        .order_by(AgentStatus.user_id)
     )
+    rows = session.scalars(_locked(query) if lock else query)
     return {row.user_id: row for row in rows}
+
+
+def snapshot(status: AgentStatus) -> AgentStatus:
+    """A detached copy of ``status`` as it stands: what a run wrote, to announce after its
+    commit. Reading the row again then could show another worker's later run instead, and
+    both runs would announce the same one."""
+    columns = AgentStatus.__table__.columns.keys()
+    return AgentStatus(**{name: getattr(status, name) for name in columns})

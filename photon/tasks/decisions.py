@@ -116,9 +116,13 @@ def score_decisions() -> dict:
 
 def _record(user_id: int, error: str | None, **counts: int) -> None:
     """Count a run on the user's decision-maker status and tell the user's clients."""
-    status = agent_status.get(db.session, user_id, Agent.DECISION_MAKER)
+    # Locked until the commit: two workers deciding for one user count both runs.
+    status = agent_status.get(db.session, user_id, Agent.DECISION_MAKER, lock=True)
     totals = {k: (status.counters or {}).get(k, 0) + v for k, v in counts.items()}
     agent_status.record_run(status, error, counters=totals)
+    written = agent_status.snapshot(status)
     db.session.commit()
     paper = PaperSettings.from_config(context.app().config["PHOTON"])
-    announce.agent(db.session, user_id, Agent.DECISION_MAKER, paper, context.redis_url())
+    announce.agent(
+        db.session, user_id, Agent.DECISION_MAKER, paper, context.redis_url(), snapshot=written
+    )
