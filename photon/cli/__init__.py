@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -19,6 +21,13 @@ def routes() -> None:
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
         click.echo(f"{methods:20} {rule.rule}")
+
+
+def quiet_provider_retries() -> None:
+    """A command says in one line of its own when a provider fails; the retry lines before it
+    are for the services' logs (still shown with PHOTON_LOG_LEVEL=DEBUG)."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("photon.market.retry").setLevel(logging.WARNING)
 
 
 def init_app(app: Flask) -> None:

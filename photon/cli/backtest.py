@@ -21,7 +21,7 @@ from photon.backtest.engine import (
     write_decisions_csv,
     write_equity_csv,
 )
-from photon.cli import photon_cli
+from photon.cli import photon_cli, quiet_provider_retries
 from photon.cli.market import symbol_row
 from photon.errors import PhotonError, ProviderError
 from photon.extensions import db
@@ -126,6 +126,7 @@ def backtest(
     hourly bars, as live), rules (the calibrated rules ensemble) and sma-cross (SMA 10/20, as
     backtesting.py's SmaCross). Orders fill at the next bar's open with COMMISSION per side.
     """
+    quiet_provider_retries()
     try:
         df, interval, origin = _bars(symbol, source)
         crypto = resolve(symbol).asset_class == AssetClass.CRYPTO

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import click
 
 from photon.agents.backfill import backfill
-from photon.cli import photon_cli
+from photon.cli import photon_cli, quiet_provider_retries
 from photon.errors import PhotonError
 from photon.extensions import db
 from photon.market.symbols import resolve
@@ -50,6 +50,7 @@ def backfill_command(symbol: str, interval: str, days: int) -> None:
     SYMBOL is what you would type in the API (BTC, AAPL, eth/usdt). In replay mode "now" is
     the replay's current bar, and only the bundled history before it exists.
     """
+    quiet_provider_retries()
     try:
         row = symbol_row(symbol)
         end = get_providers().market_now(row.source, row.ticker)
