@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+
+from photon.extensions import db
 
 photon_cli = AppGroup(
     "photon",
@@ -28,6 +31,17 @@ def quiet_provider_retries() -> None:
     are for the services' logs (still shown with PHOTON_LOG_LEVEL=DEBUG)."""
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("photon.market.retry").setLevel(logging.WARNING)
+
+
+def unmigrated() -> str | None:
+    """Why the database cannot answer yet, or None: a command run before the first ``make run``
+    finds no tables, and says so instead of a traceback."""
+    if sa.inspect(db.engine).has_table("symbols"):
+        return None
+    return (
+        "the database has no tables yet (`make run` migrates it, or run "
+        "`.venv/bin/flask --app photon.app:create_app db upgrade`)"
+    )
 
 
 def init_app(app: Flask) -> None:

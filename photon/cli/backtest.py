@@ -21,7 +21,7 @@ from photon.backtest.engine import (
     write_decisions_csv,
     write_equity_csv,
 )
-from photon.cli import photon_cli, quiet_provider_retries
+from photon.cli import photon_cli, quiet_provider_retries, unmigrated
 from photon.cli.market import symbol_row
 from photon.errors import PhotonError, ProviderError
 from photon.extensions import db
@@ -38,14 +38,18 @@ def _bars(ticker_raw: str, source: str):
     resolved = resolve(ticker_raw)
     interval = "1h" if resolved.asset_class == AssetClass.CRYPTO else "1d"
     if source in ("auto", "db"):
+        symbol, why = None, unmigrated()
+        if why and source == "db":
+            raise click.ClickException(why)
         try:
-            symbol = symbol_row(ticker_raw)
+            symbol = None if why else symbol_row(ticker_raw)
         except ProviderError as exc:
             if source == "db":
                 raise
-            # Offline, or the provider is down: the bundled history still answers.
-            click.echo(f"{exc.message}; using the bundled history instead")
-            symbol = None
+            why = exc.message
+        if why:
+            # Offline, the provider down, or no database yet: the bundled history still answers.
+            click.echo(f"{why}; using the bundled history instead")
         if symbol is not None:
             interval = decision_interval(symbol)
             rows = stored_bars(db.session, symbol.id, interval)

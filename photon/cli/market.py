@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import click
 
 from photon.agents.backfill import backfill
-from photon.cli import photon_cli, quiet_provider_retries
+from photon.cli import photon_cli, quiet_provider_retries, unmigrated
 from photon.errors import PhotonError
 from photon.extensions import db
 from photon.market.symbols import resolve
@@ -51,6 +51,9 @@ def backfill_command(symbol: str, interval: str, days: int) -> None:
     the replay's current bar, and only the bundled history before it exists.
     """
     quiet_provider_retries()
+    why = unmigrated()
+    if why:
+        raise click.ClickException(why)
     try:
         row = symbol_row(symbol)
         end = get_providers().market_now(row.source, row.ticker)

@@ -30,6 +30,27 @@ def test_backtest_auto_falls_back_to_bundled_history_when_the_provider_is_unreac
     assert f"equity curve: {written}" in result.output
 
 
+def test_commands_before_the_first_migration_say_so_instead_of_a_traceback(
+    app_env, redis_client, tmp_path
+):
+    app = create_app({**app_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'never-migrated.db'}"})
+    app.instance_path = str(tmp_path)
+    runner = app.test_cli_runner()
+    backtest = runner.invoke(args=["photon", "backtest", "GOOG", "--strategy", "sma-cross"])
+    assert backtest.exit_code == 0, backtest.output
+    assert backtest.output.startswith(
+        "the database has no tables yet (`make run` migrates it, or run `.venv/bin/flask --app "
+        "photon.app:create_app db upgrade`); using the bundled history instead\n"
+    )
+    assert "GOOG 1d from bundled history" in backtest.output
+    stored_only = runner.invoke(args=["photon", "backtest", "GOOG", "--data", "db"])
+    backfill = runner.invoke(args=["photon", "backfill", "BTC"])
+    for result in (stored_only, backfill):
+        assert result.exit_code == 1 and result.exception is not None
+        assert "Error: the database has no tables yet" in result.output
+        assert "Traceback" not in result.output
+
+
 def test_backfill_in_replay_says_why_it_stored_less_than_asked(app_env, redis_client):
     app = create_app({**app_env, "PHOTON_DATA_SOURCE": "replay"})
     result = app.test_cli_runner().invoke(
