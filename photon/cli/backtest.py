@@ -39,14 +39,15 @@ def _bars(ticker_raw: str, source: str):
     interval = "1h" if resolved.asset_class == AssetClass.CRYPTO else "1d"
     if source in ("auto", "db"):
         symbol, why = None, unmigrated()
-        if why and source == "db":
+        if why is None:
+            try:
+                symbol = symbol_row(ticker_raw)
+            except ProviderError as exc:
+                if source == "db":
+                    raise
+                why = exc.message
+        elif source == "db":
             raise click.ClickException(why)
-        try:
-            symbol = None if why else symbol_row(ticker_raw)
-        except ProviderError as exc:
-            if source == "db":
-                raise
-            why = exc.message
         if why:
             # Offline, the provider down, or no database yet: the bundled history still answers.
             click.echo(f"{why}; using the bundled history instead")

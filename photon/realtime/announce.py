@@ -72,9 +72,7 @@ def agent(
     symbols_watched: int | None = None,
     snapshot: AgentStatus | None = None,
 ) -> None:
-    fields = status_fields(
-        session, user_id, agent_name, paper, symbols_watched, status=snapshot
-    )  # fmt: skip
+    fields = status_fields(session, user_id, agent_name, paper, symbols_watched, status=snapshot)
     status(fields, user_id, redis_url)
 
 
